@@ -1,0 +1,151 @@
+// The one source of truth for an experiment spec: types, validation, defaults and the docs of
+// every option (the .describe() texts feed `medsynth spec --docs` and the JSON Schema the Python
+// trainer validates against). Objects are strict: an unknown key is an error, not a silent drop.
+import { z } from 'zod';
+
+const positiveInt = z.number().int().positive();
+const fraction = z.number().min(0).max(1);
+
+export const datasetFormats = ['class-folders', 'medvqa-gi-2024', 'kvasir-vqa', 'imagefolder'] as const;
+
+export const splitSchema = z
+  .strictObject({
+    train: fraction.default(0.8).describe('fraction of images in the training split'),
+    val: fraction.default(0.1).describe('fraction in the validation split'),
+    test: fraction.default(0.1).describe('fraction in the test split'),
+    seed: z.number().int().min(0).default(0).describe('seed of the deterministic stratified split'),
+  })
+  .refine((s) => Math.abs(s.train + s.val + s.test - 1) < 1e-9, {
+    message: 'train + val + test must sum to 1',
+  });
+
+export const datasetSchema = z.strictObject({
+  format: z.enum(datasetFormats).describe(
+    'layout of the data: class-folders (Kvasir v2, HyperKvasir), medvqa-gi-2024 (images/ + prompt-gt.csv), ' +
+      'kvasir-vqa (parquet: source, question, answer, img_id, image), imagefolder (metadata.jsonl)',
+  ),
+  path: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('local folder (or parquet file / folder of parquet files for kvasir-vqa); relative paths are taken from the working directory'),
+  hub: z
+    .string()
+    .optional()
+    .describe('kvasir-vqa only: Hugging Face dataset id to read when no path is given, e.g. SimulaMet-HOST/Kvasir-VQA (needs network)'),
+  name: z.string().optional().describe('display name of the dataset; defaults to the folder name'),
+  testPrompts: z
+    .string()
+    .optional()
+    .describe('medvqa-gi-2024: the test-prompts text file (one prompt per line), ingested as a prompt set'),
+  splits: splitSchema.default({ train: 0.8, val: 0.1, test: 0.1, seed: 0 }),
+  maxPixels: positiveInt
+    .default(40_000_000)
+    .describe('images with more pixels than this are rejected (decompression-bomb guard)'),
+  limit: positiveInt.optional().describe('ingest at most this many candidate images (quick trials)'),
+});
+
+export const baseModelSchema = z.strictObject({
+  id: z
+    .string()
+    .default('stable-diffusion-v1-5/stable-diffusion-v1-5')
+    .describe('hub id or local diffusers directory of the base model; "tiny" builds a small random model for CPUs'),
+  revision: z.string().optional().describe('hub revision (commit or tag) to pin'),
+  resolution: positiveInt.default(512).describe('training and generation resolution in pixels'),
+});
+
+const commonTraining = {
+  steps: positiveInt.default(1000).describe('optimisation steps'),
+  batchSize: positiveInt.default(4).describe('images per step per process'),
+  gradientAccumulation: positiveInt.default(1),
+  learningRate: z.number().positive().default(1e-4),
+  lrScheduler: z.enum(['constant', 'cosine', 'linear', 'constant_with_warmup']).default('constant'),
+  warmupSteps: z.number().int().min(0).default(0),
+  mixedPrecision: z.enum(['no', 'fp16', 'bf16']).default('bf16'),
+  gradientCheckpointing: z.boolean().default(false),
+  use8bitAdam: z.boolean().default(false).describe('bitsandbytes 8-bit Adam when available'),
+  seed: z.number().int().min(0).default(0),
+  checkpointEvery: positiveInt.default(500).describe('save a resumable checkpoint every N steps'),
+  validationEvery: positiveInt.optional().describe('generate validation images every N steps'),
+  numProcesses: positiveInt.default(1).describe('processes (GPUs) for accelerate'),
+};
+
+const loraOptions = {
+  rank: positiveInt.default(16),
+  alpha: z.number().positive().optional().describe('LoRA alpha; defaults to the rank'),
+  dropout: fraction.default(0),
+  targets: z.array(z.string()).default(['to_q', 'to_k', 'to_v', 'to_out.0']).describe('UNet modules that get LoRA'),
+  trainTextEncoder: z.boolean().default(false).describe('also train a LoRA on the text encoder'),
+};
+
+export const methodSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('full').describe('full fine-tune of the UNet'),
+    ...commonTraining,
+    ema: z.boolean().default(false),
+    snrGamma: z.number().positive().optional().describe('min-SNR weighting gamma (5 is common)'),
+    noiseOffset: z.number().min(0).default(0),
+  }),
+  z.strictObject({ kind: z.literal('lora'), ...commonTraining, ...loraOptions }),
+  z.strictObject({
+    kind: z.literal('dreambooth-lora'),
+    ...commonTraining,
+    ...loraOptions,
+    instancePrompt: z.string().min(1).describe('prompt with the rare identifier, e.g. "an endoscopy image of sks polyp"'),
+    classPrompt: z.string().min(1).optional().describe('prompt of the class, used for prior preservation'),
+    priorPreservation: z.boolean().default(true),
+    numClassImages: positiveInt.default(100).describe('class images generated by the base model for the prior loss'),
+    priorLossWeight: z.number().min(0).default(1),
+  }),
+]);
+
+export const generationSchema = z.strictObject({
+  prompts: z
+    .union([z.array(z.string().min(1)).min(1), z.strictObject({ file: z.string().min(1) })])
+    .describe('prompts to generate from: a list, or {file} with one prompt per line'),
+  negativePrompt: z.string().default(''),
+  seeds: z.array(z.number().int().min(0)).min(1).default([0]),
+  imagesPerPrompt: positiveInt.default(1),
+  steps: positiveInt.default(30),
+  guidance: z.number().min(0).default(7.5),
+  scheduler: z.enum(['ddim', 'dpm++', 'euler', 'euler-a', 'pndm', 'unipc']).default('dpm++'),
+  batchSize: positiveInt.default(8),
+  width: positiveInt.optional().describe('defaults to the base model resolution'),
+  height: positiveInt.optional().describe('defaults to the base model resolution'),
+});
+
+export const evaluationProtocols = ['standard', 'medvqa-gi-2024', 'medvqa-gi-2025'] as const;
+export const evaluationSchema = z.strictObject({
+  protocols: z.array(z.enum(evaluationProtocols)).min(1).default(['standard']),
+  byCategory: z.boolean().default(true).describe('also report every metric per category'),
+  realSplit: z.enum(['train', 'val', 'test', 'all']).default('test').describe('real images to compare against'),
+});
+
+export const sweepSchema = z.strictObject({
+  axes: z
+    .record(z.string().regex(/^[A-Za-z][\w.]*$/, 'a dotted spec path such as method.rank'), z.array(z.unknown()).min(1))
+    .describe('spec path → values; the sweep runs the cartesian product'),
+  maxParallel: positiveInt.default(4),
+});
+
+export const experimentSchema = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9][\w.-]*$/, 'letters, digits, ".", "_" and "-", starting with a letter or digit')
+    .describe('experiment name; also the MLflow experiment'),
+  description: z.string().default(''),
+  tags: z.record(z.string(), z.string()).default({}).describe('free-form tags copied to MLflow'),
+  dataset: datasetSchema,
+  baseModel: baseModelSchema.optional(),
+  method: methodSchema.optional(),
+  generation: generationSchema.optional(),
+  evaluation: evaluationSchema.optional(),
+  sweep: sweepSchema.optional(),
+});
+
+/** What people write (defaults may be missing). */
+export type ExperimentInput = z.input<typeof experimentSchema>;
+/** A resolved spec: every default filled in. Workflows receive only these. */
+export type Experiment = z.output<typeof experimentSchema>;
+export type DatasetSpec = z.output<typeof datasetSchema>;
+export type DatasetFormat = (typeof datasetFormats)[number];

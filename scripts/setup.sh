@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Idempotent project setup: node_modules from the lockfile and the Python venv from pinned
+# requirements. Each step is skipped while the stamp of its inputs is unchanged.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p .medsynth
+
+stamp() { cat "$@" | sha256sum | cut -d' ' -f1; }
+
+npm_stamp=$(stamp package-lock.json)
+if [ ! -d node_modules ] || [ "$(cat node_modules/.medsynth-stamp 2>/dev/null)" != "$npm_stamp" ]; then
+  echo "setup: installing npm packages (npm ci)" >&2
+  # onnxruntime-node's install script fetches CUDA files from a host that is not reachable.
+  ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error >&2
+  echo "$npm_stamp" > node_modules/.medsynth-stamp
+fi
+
+req_files=(requirements/*.txt)
+py_stamp=$(stamp "${req_files[@]}")
+if [ ! -x .venv/bin/python ] || [ "$(cat .venv/.medsynth-stamp 2>/dev/null)" != "$py_stamp" ]; then
+  echo "setup: building Python venv .venv from ${req_files[*]}" >&2
+  [ -x .venv/bin/python ] || python3 -m venv .venv
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check "${req_files[@]/#/-r}" >&2
+  echo "$py_stamp" > .venv/.medsynth-stamp
+fi

@@ -1,0 +1,47 @@
+// Every Temporal setting in one place: namespace, task queues, and the timeout and retry presets
+// that workflows hand to proxyActivities. Workflows import this file, so it must stay free of
+// Node APIs (it is bundled into the workflow sandbox).
+import type { ActivityOptions } from '@temporalio/workflow';
+
+export const namespace = 'default';
+
+export const taskQueues = {
+  /** ingest, evaluate, track, report: TypeScript work that needs no accelerator */
+  cpu: 'cpu',
+  /** train, generate: activities that spawn the Python trainer on a GPU node */
+  gpu: 'gpu',
+} as const;
+export type TaskQueue = keyof typeof taskQueues;
+
+/** Errors of these types are the user's (bad spec, bad path): retrying cannot help. */
+export const nonRetryableErrorTypes = ['BadInput'];
+
+/** Short bookkeeping calls to DuckDB and MLflow. */
+export const trackingActivity: ActivityOptions = {
+  taskQueue: taskQueues.cpu,
+  startToCloseTimeout: '2 minutes',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    maximumAttempts: 5,
+    nonRetryableErrorTypes,
+  },
+};
+
+/** Dataset ingestion: long, heartbeats progress every few hundred images. */
+export const ingestActivity: ActivityOptions = {
+  taskQueue: taskQueues.cpu,
+  startToCloseTimeout: '2 hours',
+  heartbeatTimeout: '1 minute',
+  retry: {
+    initialInterval: '2 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    maximumAttempts: 3,
+    nonRetryableErrorTypes,
+  },
+};
+
+/** How long `medsynth run` waits for a whole experiment before giving up following it. */
+export const experimentExecutionTimeout = '7 days';
