@@ -1,0 +1,2 @@
+// Placeholder until services land: starts nothing.
+export default async function setup() {}
