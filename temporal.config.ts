@@ -16,9 +16,11 @@ export type TaskQueue = keyof typeof taskQueues;
 /** Errors of these types are the user's (bad spec, bad path): retrying cannot help. */
 export const nonRetryableErrorTypes = ['BadInput'];
 
+// cpu activities name no task queue: they run on the queue of the workflow that calls them (cpu
+// in production, a private queue per test file). gpu activities will name taskQueues.gpu.
+
 /** Short bookkeeping calls to DuckDB and MLflow. */
 export const trackingActivity: ActivityOptions = {
-  taskQueue: taskQueues.cpu,
   startToCloseTimeout: '2 minutes',
   retry: {
     initialInterval: '1 second',
@@ -31,7 +33,6 @@ export const trackingActivity: ActivityOptions = {
 
 /** Dataset ingestion: long, heartbeats progress every few hundred images. */
 export const ingestActivity: ActivityOptions = {
-  taskQueue: taskQueues.cpu,
   startToCloseTimeout: '2 hours',
   heartbeatTimeout: '1 minute',
   retry: {

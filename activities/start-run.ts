@@ -1,0 +1,70 @@
+// Opens the run in MLflow and DuckDB. Idempotent: a retry finds the MLflow run by its
+// medsynth.run_id tag instead of creating a second one.
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { withStore } from '../store/index.ts';
+import { flattenParams } from '../tracking/flatten.ts';
+import type { ExperimentInput, RunRef } from '../workflows/messages.ts';
+import type { ActivityDeps } from './deps.ts';
+
+export interface StartRunInput extends ExperimentInput {
+  runId: string;
+  temporalRunId: string;
+  at: number;
+}
+
+export function runTags(input: StartRunInput, storePath: string): Record<string, string> {
+  const { provenance } = input;
+  return {
+    'mlflow.runName': input.runId,
+    'mlflow.source.name': 'medsynth',
+    ...(provenance.gitCommit ? { 'mlflow.source.git.commit': provenance.gitCommit } : {}),
+    'medsynth.run_id': input.runId,
+    'medsynth.spec_hash': input.specHash,
+    'medsynth.temporal.workflow_id': input.runId,
+    'medsynth.temporal.run_id': input.temporalRunId,
+    'medsynth.duckdb': storePath,
+    'medsynth.version': provenance.medsynthVersion,
+    ...(provenance.specPath ? { 'medsynth.spec_path': provenance.specPath } : {}),
+    ...Object.fromEntries(Object.entries(provenance.lockfileHashes).map(([f, h]) => [`medsynth.lock.${f}`, h])),
+    ...input.spec.tags,
+  };
+}
+
+export function startRunActivity({ paths, mlflow }: ActivityDeps) {
+  return async function startRun(input: StartRunInput): Promise<RunRef> {
+    const { spec, runId } = input;
+    const experimentId = await mlflow.getOrCreateExperiment(spec.name);
+    const existing = await mlflow.findRunByTag(experimentId, 'medsynth.run_id', runId);
+    const mlflowRunId =
+      existing?.info.run_id ??
+      (await mlflow.createRun({ experimentId, runName: runId, startTime: input.at, tags: runTags(input, paths.store) }))
+        .info.run_id;
+    const params = flattenParams(spec);
+    await mlflow.logBatch({ runId: mlflowRunId, params });
+
+    const specFile = path.join(paths.artifacts, 'specs', `${input.specHash}.json`);
+    await mkdir(path.dirname(specFile), { recursive: true });
+    await writeFile(specFile, JSON.stringify(spec, null, 2));
+    await mlflow.uploadArtifact(mlflowRunId, specFile, 'spec.json');
+
+    await withStore(paths.store, async (store) => {
+      await store.upsertRun({
+        run_id: runId,
+        name: runId,
+        experiment: spec.name,
+        spec_hash: input.specHash,
+        spec_json: JSON.stringify(spec),
+        temporal_workflow_id: runId,
+        temporal_run_id: input.temporalRunId,
+        mlflow_experiment_id: experimentId,
+        mlflow_run_id: mlflowRunId,
+        git_commit: input.provenance.gitCommit,
+        status: 'RUNNING',
+        started_at: new Date(input.at),
+      });
+      await store.logParams(runId, params);
+    });
+    return { runId, mlflowExperimentId: experimentId, mlflowRunId };
+  };
+}

@@ -1,0 +1,83 @@
+// medsynth run SPEC: validate, start the experiment workflow, follow it to the end.
+import type { Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { connectClient, newRunId, startExperiment } from '../../client.ts';
+import { UserError } from '../../errors.ts';
+import { loadSpecFile, resolveSpecPaths, specHash } from '../../experiments/load.ts';
+import { collectProvenance } from '../../experiments/provenance.ts';
+import type { Experiment } from '../../experiments/schema.ts';
+import { namespace, taskQueues } from '../../temporal.config.ts';
+import { createWorker } from '../../worker.ts';
+import type { ExperimentInput, ExperimentResult } from '../../workflows/messages.ts';
+import { stack as connectStack, type Stack } from '../context.ts';
+import { followExperiment } from '../follow.ts';
+import { formatResult } from '../summary.ts';
+
+export interface RunOptions {
+  id?: string;
+  /** run a cpu worker inside this process for the duration of the run */
+  worker: boolean;
+  detach: boolean;
+  data?: string;
+  dryRun: boolean;
+}
+
+export async function prepareInput(specPath: string, data?: string): Promise<ExperimentInput> {
+  let spec: Experiment = await loadSpecFile(specPath);
+  if (data) spec = { ...spec, dataset: { ...spec.dataset, path: data } };
+  spec = resolveSpecPaths(spec);
+  return { spec, specHash: specHash(spec), provenance: await collectProvenance(specPath) };
+}
+
+async function cpuPollers(client: Client): Promise<number> {
+  const res = await client.workflowService.describeTaskQueue({
+    namespace,
+    taskQueue: { name: taskQueues.cpu },
+    taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+  });
+  return res.pollers?.length ?? 0;
+}
+
+/** Starts one experiment and, unless detached, follows it; with `worker`, serves it in-process. */
+export async function runExperiment(input: ExperimentInput, stack: Stack, opts: RunOptions): Promise<ExperimentResult | null> {
+  const client = await connectClient(stack.temporalAddress);
+  try {
+    if (!opts.worker && (await cpuPollers(client)) === 0) {
+      process.stderr.write(
+        `warning: no worker polls queue "${taskQueues.cpu}"; the run waits until one starts ("medsynth worker --queue cpu"), or pass --worker\n`,
+      );
+    }
+    const workflowId = opts.id ?? newRunId(input.spec.name);
+    const handle = await startExperiment(client, input, workflowId);
+    process.stderr.write(`started ${workflowId}\n`);
+    if (opts.detach) {
+      if (opts.worker) throw new UserError('--detach and --worker exclude each other: an in-process worker ends with the command');
+      return null;
+    }
+    if (!opts.worker) return await followExperiment(handle);
+    const { worker, connection } = await createWorker({
+      queue: 'cpu',
+      temporalAddress: stack.temporalAddress,
+      mlflowUri: stack.mlflowUri,
+      paths: stack.paths,
+    });
+    try {
+      return await worker.runUntil(followExperiment(handle));
+    } finally {
+      await connection.close();
+    }
+  } finally {
+    await client.connection.close();
+  }
+}
+
+export async function runCommand(specPath: string, opts: RunOptions): Promise<void> {
+  const input = await prepareInput(specPath, opts.data);
+  if (opts.dryRun) {
+    process.stdout.write(`${JSON.stringify(input, null, 2)}\n`);
+    return;
+  }
+  const stack = await connectStack({ start: true });
+  const result = await runExperiment(input, stack, opts);
+  if (result) process.stdout.write(`${formatResult(result, stack)}\n`);
+}

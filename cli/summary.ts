@@ -1,0 +1,25 @@
+// What a user reads when an experiment ends: counts, rejects, and where to look next.
+import type { ExperimentResult } from '../workflows/messages.ts';
+import type { Stack } from './context.ts';
+
+export function formatResult(result: ExperimentResult, stack: Stack): string {
+  const d = result.dataset;
+  const lines = [
+    `dataset ${d.name} (${d.format}) version ${d.manifestHash.slice(0, 16)}`,
+    `  ${d.images} images from ${d.candidates} candidates; ${d.duplicatesMerged} exact duplicates merged; ${d.rejected} rejected`,
+    `  splits: ${Object.entries(d.bySplit).map(([s, n]) => `${s} ${n}`).join(', ')}`,
+    `  labels: ${Object.entries(d.byLabel).map(([l, n]) => `${l} ${n}`).join(', ') || '(none)'}`,
+  ];
+  if (d.rejects.length > 0) {
+    lines.push('  rejects:');
+    for (const r of d.rejects) lines.push(`    ${String(r.count).padStart(5)}  ${r.reason.padEnd(22)} e.g. ${r.example}`);
+    lines.push(`  every reject with its reason: ${d.rejectsCsv}`);
+  }
+  lines.push(
+    `  manifest: ${d.manifestParquet}`,
+    `MLflow run: ${stack.mlflowUiUrl}/#/experiments/${result.mlflowExperimentId}/runs/${result.mlflowRunId}`,
+    ...(stack.temporalUiUrl ? [`Temporal:   ${stack.temporalUiUrl}/namespaces/default/workflows/${result.runId}`] : []),
+    `DuckDB:     medsynth query "select split, count(*) from images where manifest_hash = '${d.manifestHash}' group by split"`,
+  );
+  return lines.join('\n');
+}

@@ -1,0 +1,71 @@
+// The one client entry: starts experiment workflows and reads their state.
+import { Client, Connection, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { UserError } from './errors.ts';
+import { experimentExecutionTimeout, namespace, taskQueues } from './temporal.config.ts';
+import type { experiment } from './workflows/index.ts';
+import { progressQuery, type ExperimentInput, type ExperimentProgress } from './workflows/messages.ts';
+
+export async function connectClient(address: string): Promise<Client> {
+  try {
+    const connection = await Connection.connect({ address, connectTimeout: '5 seconds' });
+    return new Client({ connection, namespace });
+  } catch (err) {
+    throw new UserError(
+      `cannot reach Temporal at ${address} (${(err as Error).message}); start it with "medsynth services up" or set TEMPORAL_ADDRESS`,
+    );
+  }
+}
+
+export function newRunId(specName: string, now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return `${specName}-${stamp}-${Math.random().toString(36).slice(2, 6)}`;
+}
+
+export async function startExperiment(
+  client: Client,
+  input: ExperimentInput,
+  workflowId: string,
+  taskQueue: string = taskQueues.cpu,
+): Promise<WorkflowHandle<typeof experiment>> {
+  return client.workflow.start<typeof experiment>('experiment', {
+    taskQueue,
+    workflowId,
+    args: [input],
+    workflowExecutionTimeout: experimentExecutionTimeout,
+    memo: { spec: input.spec.name, specHash: input.specHash },
+    // A spec that fails is fixed and resubmitted under a new id; the workflow itself never retries.
+    retry: { maximumAttempts: 1 },
+  });
+}
+
+export interface LiveState {
+  status: string;
+  progress: ExperimentProgress | null;
+  /** heartbeat details of running activities, by activity type */
+  activityProgress: Record<string, { done: number; total: number }>;
+}
+
+/** One look at a running (or finished) experiment: its query state and its activities' heartbeats. */
+export async function readLiveState(handle: WorkflowHandle): Promise<LiveState> {
+  const description = await handle.describe();
+  const activityProgress: LiveState['activityProgress'] = {};
+  for (const a of description.raw.pendingActivities ?? []) {
+    const payload = a.heartbeatDetails?.payloads?.[0];
+    const type = a.activityType?.name;
+    if (payload && type) activityProgress[type] = defaultPayloadConverter.fromPayload(payload);
+  }
+  const progress = await handle.query(progressQuery).catch(() => null);
+  return { status: description.status.name, progress, activityProgress };
+}
+
+export async function getHandle(client: Client, workflowId: string): Promise<WorkflowHandle<typeof experiment>> {
+  const handle = client.workflow.getHandle<typeof experiment>(workflowId);
+  try {
+    await handle.describe();
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new UserError(`no experiment run with id "${workflowId}"`);
+    throw err;
+  }
+  return handle;
+}

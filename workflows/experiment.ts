@@ -1,0 +1,69 @@
+// The experiment workflow: orchestration only. Every side effect is an activity; the timeouts
+// and retry policies come from temporal.config.ts.
+import {
+  CancellationScope,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities/index.ts';
+import { ingestActivity, trackingActivity } from '../temporal.config.ts';
+import {
+  progressQuery,
+  stageNames,
+  type ExperimentInput,
+  type ExperimentProgress,
+  type ExperimentResult,
+  type StageName,
+} from './messages.ts';
+
+const tracking = proxyActivities<Activities>(trackingActivity);
+const ingestion = proxyActivities<Activities>(ingestActivity);
+
+export async function experiment(input: ExperimentInput): Promise<ExperimentResult> {
+  const progress: ExperimentProgress = {
+    stages: Object.fromEntries(stageNames.map((s) => [s, 'pending'])) as ExperimentProgress['stages'],
+    current: null,
+    run: null,
+    dataset: null,
+  };
+  setHandler(progressQuery, () => progress);
+
+  async function stage<T>(name: StageName, body: () => Promise<T>): Promise<T> {
+    progress.current = name;
+    progress.stages[name] = 'running';
+    try {
+      const result = await body();
+      progress.stages[name] = 'done';
+      return result;
+    } catch (err) {
+      progress.stages[name] = isCancellation(err) ? 'cancelled' : 'failed';
+      throw err;
+    }
+  }
+
+  const { workflowId, runId: temporalRunId } = workflowInfo();
+  const run = await stage('track', () => tracking.startRun({ runId: workflowId, temporalRunId, at: Date.now(), ...input }));
+  progress.run = run;
+  try {
+    const dataset = await stage('ingest', () => ingestion.ingest({ runId: run.runId, dataset: input.spec.dataset }));
+    progress.dataset = dataset;
+    await stage('record', () => tracking.recordDataset({ run, dataset, at: Date.now() }));
+    progress.current = null;
+    await tracking.finishRun({ run, status: 'FINISHED' });
+    return { ...run, dataset };
+  } catch (err) {
+    const status = isCancellation(err) ? 'KILLED' : 'FAILED';
+    // Record the outcome even though the workflow itself is being cancelled.
+    await CancellationScope.nonCancellable(() => tracking.finishRun({ run, status, error: rootMessage(err) }));
+    throw err;
+  }
+}
+
+/** Temporal wraps an activity's error in an ActivityFailure; the user wants the innermost message. */
+function rootMessage(err: unknown): string {
+  let e = err;
+  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
+  return e instanceof Error ? e.message : String(e);
+}

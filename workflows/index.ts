@@ -1,0 +1,2 @@
+// The one file a worker loads: every workflow is re-exported here.
+export { experiment } from './experiment.ts';
