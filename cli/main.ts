@@ -1,14 +1,25 @@
 // The medsynth command line. Pure wiring: each command's flags map 1:1 onto the options of a
 // function in cli/commands/, and errors are caught once, here.
 import { Argument, Command, InvalidArgumentError, Option } from 'commander';
-import { WorkflowFailedError } from '@temporalio/client';
-import { cancelCommand, statusCommand } from './commands/status.ts';
-import { demoCommand } from './commands/demo.ts';
-import { queryCommand } from './commands/query.ts';
-import { runCommand } from './commands/run.ts';
-import { servicesCommand } from './commands/services.ts';
-import { validateCommand } from './commands/validate.ts';
-import { workerCommand } from './commands/worker.ts';
+
+// Commands are imported when they run, so `--help` does not load Temporal, DuckDB or sharp.
+const commands = {
+  demo: () => import('./commands/demo.ts').then((m) => m.demoCommand),
+  run: () => import('./commands/run.ts').then((m) => m.runCommand),
+  status: () => import('./commands/status.ts').then((m) => m.statusCommand),
+  cancel: () => import('./commands/status.ts').then((m) => m.cancelCommand),
+  worker: () => import('./commands/worker.ts').then((m) => m.workerCommand),
+  services: () => import('./commands/services.ts').then((m) => m.servicesCommand),
+  query: () => import('./commands/query.ts').then((m) => m.queryCommand),
+  validate: () => import('./commands/validate.ts').then((m) => m.validateCommand),
+};
+function lazy<K extends keyof typeof commands>(name: K) {
+  return async (...args: unknown[]) => {
+    const command = (await commands[name]()) as (...a: unknown[]) => Promise<void>;
+    // commander passes the Command object last; the command functions take arguments and options only
+    await command(...args.slice(0, -1));
+  };
+}
 
 function port(value: string): number {
   const n = Number(value);
@@ -35,7 +46,7 @@ export function buildProgram(): Command {
     .command('demo')
     .description('set up the local stack and run the example specs on the sample data, then say where to look')
     .option('--data <dir>', 'folder holding kvasir-mini/ and/or medvqa-gi-2024-dev/', '../shared/data')
-    .action(demoCommand);
+    .action(lazy('demo'));
 
   program
     .command('run')
@@ -46,22 +57,22 @@ export function buildProgram(): Command {
     .option('--detach', 'return once the run has started instead of following it', false)
     .option('--data <path>', "override the spec's dataset.path")
     .option('--dry-run', 'print the resolved workflow input and exit', false)
-    .action(runCommand);
+    .action(lazy('run'));
 
   program
     .command('status')
     .description('list recent experiment runs, or show one run in detail')
     .argument('[id]', 'workflow id of a run')
     .option('--limit <n>', 'how many runs to list', positive, 20)
-    .action(statusCommand);
+    .action(lazy('status'));
 
-  program.command('cancel').description('cancel a running experiment').argument('<id>', 'workflow id').action(cancelCommand);
+  program.command('cancel').description('cancel a running experiment').argument('<id>', 'workflow id').action(lazy('cancel'));
 
   program
     .command('worker')
     .description('run a worker that serves one task queue until interrupted')
     .addOption(new Option('--queue <queue>', 'task queue to serve').choices(['cpu', 'gpu']).default('cpu'))
-    .action(workerCommand);
+    .action(lazy('worker'));
 
   program
     .command('services')
@@ -70,7 +81,7 @@ export function buildProgram(): Command {
     .option('--temporal-port <port>', 'Temporal gRPC port (default: a free one)', port)
     .option('--temporal-ui-port <port>', 'Temporal web UI port (default: a free one)', port)
     .option('--mlflow-port <port>', 'MLflow port (default: a free one)', port)
-    .action(servicesCommand);
+    .action(lazy('services'));
 
   program
     .command('query')
@@ -78,14 +89,14 @@ export function buildProgram(): Command {
     .argument('<sql>', 'a SQL query')
     .option('--out <file>', 'write the result to .parquet, .csv or .arrow instead of printing it')
     .option('--max-rows <n>', 'rows to print', positive, 50)
-    .action(queryCommand);
+    .action(lazy('query'));
 
   program
     .command('validate')
     .description('check experiment specs and list every invalid field; --json-schema prints the spec schema')
     .argument('[specs...]', 'spec files')
     .option('--json-schema', 'print the JSON Schema of a spec', false)
-    .action(validateCommand);
+    .action(lazy('validate'));
 
   return program;
 }
@@ -101,7 +112,7 @@ export async function main(argv = process.argv): Promise<void> {
     await buildProgram().parseAsync(argv);
   } catch (err) {
     const cause = rootCause(err);
-    if (err instanceof WorkflowFailedError) {
+    if (err instanceof Error && err.name === 'WorkflowFailedError') {
       process.stderr.write(`error: the run failed: ${(cause as Error).message}\n`);
     } else if (err instanceof Error && err.name === 'BadInput') {
       process.stderr.write(`error: ${err.message}\n`);
