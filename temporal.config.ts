@@ -1,7 +1,7 @@
 // Every Temporal setting in one place: namespace, task queues, and the timeout and retry presets
 // that workflows hand to proxyActivities. Workflows import this file, so it must stay free of
 // Node APIs (it is bundled into the workflow sandbox).
-import type { ActivityOptions } from '@temporalio/workflow';
+import { ActivityCancellationType, type ActivityOptions } from '@temporalio/workflow';
 
 export const namespace = 'default';
 
@@ -33,6 +33,8 @@ export const trackingActivity: ActivityOptions = {
 
 /** Dataset ingestion: long, heartbeats progress every few hundred images. */
 export const ingestActivity: ActivityOptions = {
+  // The workflow waits for the scan to stop before it records the run as KILLED.
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   startToCloseTimeout: '2 hours',
   heartbeatTimeout: '1 minute',
   retry: {
@@ -46,3 +48,9 @@ export const ingestActivity: ActivityOptions = {
 
 /** How long `medsynth run` waits for a whole experiment before giving up following it. */
 export const experimentExecutionTimeout = '7 days';
+
+/**
+ * Heartbeats reach the server at most this far apart. The SDK's default (0.8 x heartbeatTimeout)
+ * would let a cancellation wait up to 48 s before an activity hears of it.
+ */
+export const maxHeartbeatThrottleInterval = '1 second';

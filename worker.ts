@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from './activities/index.ts';
 import type { Paths } from './settings.ts';
-import { namespace, taskQueues, type TaskQueue } from './temporal.config.ts';
+import { maxHeartbeatThrottleInterval, namespace, taskQueues, type TaskQueue } from './temporal.config.ts';
 import { MlflowClient } from './tracking/mlflow-client.ts';
 import { UserError } from './errors.ts';
 
@@ -33,6 +33,12 @@ export async function createWorker(config: WorkerConfig): Promise<{ worker: Work
     await connection.close();
     throw new UserError(`no activities run on queue "${config.queue}" yet: train and generate arrive with the trainer`);
   }
-  const worker = await Worker.create({ connection, namespace, taskQueue: config.taskQueueName ?? taskQueues[config.queue], ...options });
+  const worker = await Worker.create({
+    connection,
+    namespace,
+    taskQueue: config.taskQueueName ?? taskQueues[config.queue],
+    maxHeartbeatThrottleInterval,
+    ...options,
+  });
   return { worker, connection };
 }
