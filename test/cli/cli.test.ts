@@ -1,0 +1,112 @@
+// The command line as a user meets it: a real process, real services, real files.
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { testServices } from '../helpers/services.ts';
+import { writeTinyDataset, type TinyDataset } from '../helpers/tiny-dataset.ts';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const sharedData = path.resolve(root, '../shared/data');
+
+interface Outcome {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function medsynth(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Outcome> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)('node', [path.join(root, 'bin/medsynth.mjs'), ...args], {
+      cwd: root,
+      env: { ...process.env, ...env },
+      maxBuffer: 16 << 20,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('medsynth CLI: user errors are one clear line, never a stack trace', () => {
+  let badSpec: string;
+  beforeAll(async () => {
+    badSpec = path.join(await mkdtemp(path.join(os.tmpdir(), 'medsynth-cli-')), 'bad.yaml');
+    await writeFile(badSpec, 'name: ok\ndataset: { format: imagefolder, path: x, sede: 1 }\n');
+  });
+
+  it.each([
+    [['frobnicate'], /unknown command 'frobnicate'/],
+    [['run', 'spec.yaml', '--bogus'], /unknown option '--bogus'/],
+    [['services', 'up', '--mlflow-port', '70000'], /expected a port number/],
+    [['services', 'sideways'], /Allowed choices are up, status, down/],
+    [['worker', '--queue', 'tpu'], /Allowed choices are cpu, gpu/],
+    [['run', '/no/such/spec.yaml', '--dry-run'], /cannot read spec \(ENOENT\)/],
+    [['validate', '__BAD__'], /dataset\.sede: unknown key/],
+  ])('medsynth %j', async (args, message) => {
+    const out = await medsynth(args.map((a) => (a === '__BAD__' ? badSpec : a)));
+    expect(out.code).toBe(1);
+    expect(out.stderr).toMatch(message);
+    expect(out.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  it('run --dry-run prints the resolved input: absolute paths, defaults, spec hash, provenance', async () => {
+    const out = await medsynth(['run', 'experiments/examples/kvasir-classes.yaml', '--dry-run', '--data', 'somewhere']);
+    expect(out.code).toBe(0);
+    const input = JSON.parse(out.stdout);
+    expect(input.spec.dataset.path).toBe(path.join(root, 'somewhere'));
+    expect(input.spec.dataset.splits).toEqual({ train: 0.8, val: 0.1, test: 0.1, seed: 0 });
+    expect(input.specHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(input.provenance.lockfileHashes['package-lock.json']).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
+
+describe('medsynth run, status and query against real services', () => {
+  let env: NodeJS.ProcessEnv;
+  let tiny: TinyDataset;
+  beforeAll(async () => {
+    const services = testServices();
+    env = {
+      TEMPORAL_ADDRESS: services.temporalAddress,
+      MLFLOW_TRACKING_URI: services.mlflowUri,
+      MEDSYNTH_HOME: await mkdtemp(path.join(os.tmpdir(), 'medsynth-cli-home-')),
+    };
+    tiny = await writeTinyDataset();
+  });
+
+  it('runs a spec with an in-process worker and reports the dataset and its rejects', async () => {
+    const id = `cli-run-${Date.now()}`;
+    const run = await medsynth(['run', 'experiments/examples/kvasir-classes.yaml', '--worker', '--id', id, '--data', tiny.root], env);
+    expect(run.stderr).not.toMatch(/internal error/);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`${tiny.good} images from ${tiny.good + tiny.duplicates + tiny.bad} candidates`);
+    expect(run.stdout).toMatch(/rejects:/);
+    expect(run.stdout).toMatch(/MLflow run: http:\/\/127\.0\.0\.1:\d+\/#\/experiments\/\d+\/runs\/[0-9a-f]+/);
+
+    const status = await medsynth(['status', id], env);
+    expect(status.stdout).toContain(`${id}: COMPLETED`);
+    const query = await medsynth(['query', `select status from runs where run_id = '${id}'`], env);
+    expect(query.stdout).toContain('FINISHED');
+  });
+
+  it.skipIf(!existsSync(sharedData))('ingests the real sample data with the example specs (../shared/data)', async () => {
+    for (const [spec, folder, images] of [
+      ['experiments/examples/kvasir-mini.yaml', 'kvasir-mini', 2900],
+      ['experiments/examples/medvqa-gi-2024-dev.yaml', 'medvqa-gi-2024-dev', 1722],
+    ] as const) {
+      const id = `cli-real-${folder}-${Date.now()}`;
+      const run = await medsynth(['run', spec, '--worker', '--id', id, '--data', path.join(sharedData, folder)], env);
+      expect(run.stderr).not.toMatch(/internal error/);
+      expect(run.code).toBe(0);
+      const query = await medsynth(
+        ['query', `select count(*) as n from images join runs on images.manifest_hash = runs.dataset_manifest_hash where run_id = '${id}'`],
+        env,
+      );
+      expect(query.stdout).toMatch(new RegExp(`\\b${images}\\b`));
+    }
+  });
+});
