@@ -15,11 +15,19 @@ if [ ! -d node_modules ] || [ "$(cat node_modules/.medsynth-stamp 2>/dev/null)" 
   echo "$npm_stamp" > node_modules/.medsynth-stamp
 fi
 
-req_files=(requirements/*.txt)
-py_stamp=$(stamp "${req_files[@]}")
+# requirements/*-nodeps.txt hold packages wanted for a data file only (open-clip-torch's CLIP
+# vocabulary): installed without their dependencies, which would pull another torch.
+shopt -s nullglob
+req_files=() nodeps_files=()
+for f in requirements/*.txt; do
+  case "$f" in *-nodeps.txt) nodeps_files+=("$f") ;; *) req_files+=("$f") ;; esac
+done
+py_stamp=$(stamp "${req_files[@]}" "${nodeps_files[@]}")
 if [ ! -x .venv/bin/python ] || [ "$(cat .venv/.medsynth-stamp 2>/dev/null)" != "$py_stamp" ]; then
-  echo "setup: building Python venv .venv from ${req_files[*]}" >&2
+  echo "setup: building Python venv .venv from ${req_files[*]} ${nodeps_files[*]}" >&2
   [ -x .venv/bin/python ] || python3 -m venv .venv
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check "${req_files[@]/#/-r}" >&2
+  pip=(.venv/bin/python -m pip install --quiet --disable-pip-version-check)
+  "${pip[@]}" "${req_files[@]/#/-r}" >&2
+  [ ${#nodeps_files[@]} -eq 0 ] || "${pip[@]}" --no-deps "${nodeps_files[@]/#/-r}" >&2
   echo "$py_stamp" > .venv/.medsynth-stamp
 fi
