@@ -37,7 +37,8 @@ export function ingestActivity({ paths }: ActivityDeps) {
         await store.saveDataset(result, manifestParquet);
         await store.exportManifestParquet(result.manifestHash, manifestParquet);
         await store.exportRejects(result.manifestHash, rejectsCsv);
-        await store.linkRunDataset(runId, result.manifestHash);
+        await store.linkRunDataset(runId, result.manifestHash, 'source');
+        await store.upsertRun({ run_id: runId, dataset_manifest_hash: result.manifestHash });
       });
       return {
         manifestHash: result.manifestHash,

@@ -93,6 +93,7 @@ export const schemaStatements: readonly string[] = [
     kind VARCHAR,
     bytes BIGINT,
     uri VARCHAR,
+    local_path VARCHAR,
     recorded_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
     PRIMARY KEY (run_id, path)
   )`,
@@ -102,5 +103,15 @@ export const schemaStatements: readonly string[] = [
     manifest_hash VARCHAR NOT NULL,
     role VARCHAR NOT NULL DEFAULT '',
     PRIMARY KEY (run_id, manifest_hash, role)
+  )`,
+  // One row per generated image: its bytes' hash, where it is kept, and its full provenance as JSON.
+  `CREATE TABLE IF NOT EXISTS generated_images (
+    run_id VARCHAR NOT NULL,
+    sha256 VARCHAR NOT NULL,
+    path VARCHAR NOT NULL,
+    prompt VARCHAR NOT NULL,
+    seed BIGINT NOT NULL,
+    provenance VARCHAR NOT NULL,
+    PRIMARY KEY (run_id, sha256)
   )`,
 ];

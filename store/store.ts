@@ -1,0 +1,118 @@
+// The Store: one connection to the store file, with every operation run one at a time so that
+// concurrent callers never interleave inside each other's transactions.
+
+import type { Table } from 'apache-arrow';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { IngestResult, ManifestRow } from '../datasets/types.ts';
+import { insertArrowTable } from './arrow-in.ts';
+import * as datasets from './datasets.ts';
+import { runQuery, runQueryArrow, writeQueryResult } from './query.ts';
+import type { QueryParams, ResultFileFormat } from './query.ts';
+import * as runs from './runs.ts';
+import type { ArtifactRecord, MetricPoint, OnConflict, QueryResult, RunRow, RunUpsert } from './types.ts';
+
+export class Store {
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  constructor(
+    private readonly conn: DuckDBConnection,
+    /** Absolute path of the store file. */
+    readonly path: string,
+    readonly readOnly: boolean,
+    private readonly release: () => Promise<void>,
+  ) {}
+
+  private serial<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new Error(`the store ${this.path} is closed`));
+    const run = this.queue.then(() => fn(this.conn));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Waits for pending operations, then disconnects; the last store open on the file releases its lock. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.queue;
+    this.conn.closeSync();
+    await this.release();
+  }
+
+  upsertRun(run: RunUpsert): Promise<void> {
+    return this.serial((c) => runs.upsertRun(c, run));
+  }
+
+  setRunStatus(runId: string, status: string, opts: { endedAt?: Date | null; error?: string | null } = {}): Promise<void> {
+    return this.serial((c) => runs.upsertRun(c, { run_id: runId, status, ended_at: opts.endedAt, error: opts.error }));
+  }
+
+  getRun(runId: string): Promise<RunRow | null> {
+    return this.serial((c) => runs.getRun(c, runId));
+  }
+
+  logParams(runId: string, params: Record<string, string>): Promise<void> {
+    return this.serial((c) => runs.logParams(c, runId, params));
+  }
+
+  getParams(runId: string): Promise<Record<string, string>> {
+    return this.serial((c) => runs.getParams(c, runId));
+  }
+
+  logMetrics(runId: string, points: readonly MetricPoint[]): Promise<void> {
+    return this.serial((c) => runs.logMetrics(c, runId, points));
+  }
+
+  getMetrics(runId: string, name?: string): Promise<Required<MetricPoint>[]> {
+    return this.serial((c) => runs.getMetrics(c, runId, name));
+  }
+
+  recordArtifact(artifact: ArtifactRecord): Promise<void> {
+    return this.serial((c) => runs.recordArtifact(c, artifact));
+  }
+
+  saveGeneratedImages(runId: string, images: readonly runs.GeneratedImage[]): Promise<number> {
+    return this.serial((c) => runs.saveGeneratedImages(c, runId, images));
+  }
+
+  linkRunDataset(runId: string, manifestHash: string, role = ''): Promise<void> {
+    return this.serial((c) => runs.linkRunDataset(c, runId, manifestHash, role));
+  }
+
+  saveDataset(result: IngestResult, manifestParquetPath?: string): Promise<void> {
+    return this.serial((c) => datasets.saveDataset(c, result, manifestParquetPath));
+  }
+
+  loadDataset(manifestHash: string): Promise<IngestResult | null> {
+    return this.serial((c) => datasets.loadDataset(c, manifestHash));
+  }
+
+  loadManifest(manifestHash: string): Promise<ManifestRow[]> {
+    return this.serial((c) => datasets.loadManifest(c, manifestHash));
+  }
+
+  exportManifestParquet(manifestHash: string, filePath: string): Promise<number> {
+    return this.serial((c) => datasets.exportManifestParquet(c, manifestHash, filePath));
+  }
+
+  exportRejects(manifestHash: string, filePath: string): Promise<number> {
+    return this.serial((c) => datasets.exportRejects(c, manifestHash, filePath));
+  }
+
+  query(sql: string, params?: QueryParams): Promise<QueryResult> {
+    return this.serial((c) => runQuery(c, sql, params));
+  }
+
+  queryArrow(sql: string, params?: QueryParams): Promise<Table> {
+    return this.serial((c) => runQueryArrow(c, sql, params));
+  }
+
+  /** Appends the Arrow table's rows to a store table; returns how many rows were written. */
+  insertArrow(table: Table, tableName: string, opts: { onConflict?: OnConflict } = {}): Promise<number> {
+    return this.serial((c) => insertArrowTable(c, table, tableName, opts.onConflict ?? 'error'));
+  }
+
+  writeQueryResult(sql: string, outPath: string): Promise<{ path: string; format: ResultFileFormat; rows: number }> {
+    return this.serial((c) => writeQueryResult(c, sql, outPath));
+  }
+}
