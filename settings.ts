@@ -12,6 +12,8 @@ export interface Paths {
   /** content-addressed bytes of images that only existed inside another file (parquet) */
   blobs: string;
   artifacts: string;
+  /** per-run working folders: trainer checkpoints, generated images before they enter the store */
+  runs: string;
 }
 
 export function resolvePaths(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Paths {
@@ -23,5 +25,6 @@ export function resolvePaths(env: NodeJS.ProcessEnv = process.env, cwd = process
     datasets: path.join(home, 'datasets'),
     blobs: path.join(home, 'blobs'),
     artifacts: path.join(home, 'artifacts'),
+    runs: path.join(home, 'runs'),
   };
 }

@@ -54,3 +54,27 @@ export const experimentExecutionTimeout = '7 days';
  * would let a cancellation wait up to 48 s before an activity hears of it.
  */
 export const maxHeartbeatThrottleInterval = '1 second';
+
+const gpuRetry = {
+  initialInterval: '5 seconds',
+  backoffCoefficient: 2,
+  maximumInterval: '2 minutes',
+  maximumAttempts: 5,
+  nonRetryableErrorTypes,
+};
+
+/**
+ * Fine-tuning on a GPU worker. The activity heartbeats on a timer whatever the trainer prints,
+ * so a short heartbeat timeout is safe, and a dead worker is noticed within it; the retry then
+ * resumes from the checkpoint in the last heartbeat.
+ */
+export const trainActivity: ActivityOptions = {
+  taskQueue: taskQueues.gpu,
+  startToCloseTimeout: '48 hours',
+  heartbeatTimeout: '20 seconds',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  retry: gpuRetry,
+};
+
+/** Batch generation on a GPU worker; a retry skips the images already written. */
+export const generateActivity: ActivityOptions = { ...trainActivity, startToCloseTimeout: '24 hours' };

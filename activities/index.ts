@@ -4,7 +4,9 @@ import type { ActivityDeps } from './deps.ts';
 import { finishRunActivity } from './finish-run.ts';
 import { ingestActivity } from './ingest.ts';
 import { recordDatasetActivity } from './record-dataset.ts';
+import { generateActivity } from './generate.ts';
 import { startRunActivity } from './start-run.ts';
+import { trainActivity } from './train.ts';
 
 export function createActivities(deps: ActivityDeps) {
   return {
@@ -12,6 +14,8 @@ export function createActivities(deps: ActivityDeps) {
     ingest: ingestActivity(deps),
     recordDataset: recordDatasetActivity(deps),
     finishRun: finishRunActivity(deps),
+    train: trainActivity(deps),
+    generate: generateActivity(deps),
   };
 }
 

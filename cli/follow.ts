@@ -5,7 +5,13 @@ import { readLiveState, type LiveState } from '../client.ts';
 import { stageNames, type StageName } from '../workflows/messages.ts';
 
 /** Which activity's heartbeats measure a stage's progress. */
-const stageActivity: Record<StageName, string> = { track: 'startRun', ingest: 'ingest', record: 'recordDataset' };
+const stageActivity: Record<StageName, string> = {
+  track: 'startRun',
+  ingest: 'ingest',
+  record: 'recordDataset',
+  train: 'train',
+  generate: 'generate',
+};
 
 export interface StageView {
   stage: StageName;

@@ -136,7 +136,8 @@ export const experimentSchema = z.strictObject({
   description: z.string().default(''),
   tags: z.record(z.string(), z.string()).default({}).describe('free-form tags copied to MLflow'),
   dataset: datasetSchema,
-  baseModel: baseModelSchema.optional(),
+  // prefault: a missing baseModel is parsed as {}, so its own defaults fill it in
+  baseModel: baseModelSchema.prefault({}),
   method: methodSchema.optional(),
   generation: generationSchema.optional(),
   evaluation: evaluationSchema.optional(),

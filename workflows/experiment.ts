@@ -8,7 +8,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
-import { ingestActivity, trackingActivity } from '../temporal.config.ts';
+import { generateActivity, ingestActivity, trackingActivity, trainActivity } from '../temporal.config.ts';
 import {
   progressQuery,
   stageNames,
@@ -30,6 +30,11 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
   };
   setHandler(progressQuery, () => progress);
 
+  function skip(name: StageName): null {
+    progress.stages[name] = 'skipped';
+    return null;
+  }
+
   async function stage<T>(name: StageName, body: () => Promise<T>): Promise<T> {
     progress.current = name;
     progress.stages[name] = 'running';
@@ -43,16 +48,30 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
     }
   }
 
+  const gpuQueue = input.gpuTaskQueue ? { taskQueue: input.gpuTaskQueue } : {};
+  const trainer = proxyActivities<Activities>({ ...trainActivity, ...gpuQueue });
+  const generator = proxyActivities<Activities>({ ...generateActivity, ...gpuQueue });
+  const { spec } = input;
+
   const { workflowId, runId: temporalRunId } = workflowInfo();
   const run = await stage('track', () => tracking.startRun({ runId: workflowId, temporalRunId, at: Date.now(), ...input }));
   progress.run = run;
   try {
-    const dataset = await stage('ingest', () => ingestion.ingest({ runId: run.runId, dataset: input.spec.dataset }));
+    const dataset = await stage('ingest', () => ingestion.ingest({ runId: run.runId, dataset: spec.dataset }));
     progress.dataset = dataset;
     await stage('record', () => tracking.recordDataset({ run, dataset, at: Date.now() }));
+    const { baseModel } = spec;
+    const method = spec.method;
+    const train = method
+      ? await stage('train', () => trainer.train({ run, baseModel, method, dataset, at: Date.now() }))
+      : skip('train');
+    const generation = spec.generation;
+    const generate = generation
+      ? await stage('generate', () => generator.generate({ run, baseModel, generation, trained: train }))
+      : skip('generate');
     progress.current = null;
     await tracking.finishRun({ run, status: 'FINISHED' });
-    return { ...run, dataset };
+    return { ...run, dataset, train, generate };
   } catch (err) {
     const status = isCancellation(err) ? 'KILLED' : 'FAILED';
     // Record the outcome even though the workflow itself is being cancelled.

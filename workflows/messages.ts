@@ -2,9 +2,9 @@
 import { defineQuery } from '@temporalio/workflow';
 import type { Experiment } from '../experiments/schema.ts';
 
-export const stageNames = ['track', 'ingest', 'record'] as const;
+export const stageNames = ['track', 'ingest', 'record', 'train', 'generate'] as const;
 export type StageName = (typeof stageNames)[number];
-export type StageState = 'pending' | 'running' | 'done' | 'failed' | 'cancelled';
+export type StageState = 'pending' | 'running' | 'done' | 'skipped' | 'failed' | 'cancelled';
 
 export interface Provenance {
   gitCommit: string | null;
@@ -19,6 +19,8 @@ export interface ExperimentInput {
   spec: Experiment;
   specHash: string;
   provenance: Provenance;
+  /** The queue of train/generate activities; tests use a private one. Default: taskQueues.gpu. */
+  gpuTaskQueue?: string;
 }
 
 export interface RejectSummary {
@@ -49,8 +51,26 @@ export interface RunRef {
   mlflowRunId: string;
 }
 
+export interface TrainResult {
+  /** LoRA file in the artifact store, or the fine-tuned UNet folder */
+  weights: { path: string; sha256: string; kind: string };
+  steps: number;
+  finalLoss: number | null;
+  images: number;
+  /** the checkpoint step this attempt resumed from, when it did */
+  resumedFrom: number | null;
+}
+
+export interface GenerateResult {
+  images: number;
+  dir: string;
+  provenance: string;
+}
+
 export interface ExperimentResult extends RunRef {
   dataset: DatasetSummary;
+  train: TrainResult | null;
+  generate: GenerateResult | null;
 }
 
 export interface ExperimentProgress {

@@ -15,7 +15,7 @@ import { resolvePaths, type Paths } from '../../settings.ts';
 import { withStore } from '../../store/index.ts';
 import { MlflowClient } from '../../tracking/mlflow-client.ts';
 import { createWorker, workflowsPath } from '../../worker.ts';
-import type { ExperimentInput } from '../../workflows/messages.ts';
+import type { DatasetSummary, ExperimentInput } from '../../workflows/messages.ts';
 import { testServices } from '../helpers/services.ts';
 import { writeTinyDataset, type TinyDataset } from '../helpers/tiny-dataset.ts';
 
@@ -121,7 +121,7 @@ describe('experiment workflow', () => {
     expect((cause as Error).message).toContain(missing);
 
     const history = await handle.fetchHistory();
-    const ingestAttempts = history.events!.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt);
+    const ingestAttempts = history.events!.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt ?? 0);
     expect(Math.max(...ingestAttempts)).toBe(1);
     expect(await rows(paths, `select status, error like '%no-such-folder%' from runs where run_id = '${id}'`)).toEqual([['FAILED', true]]);
   });
@@ -160,7 +160,7 @@ describe('experiment workflow', () => {
     const run = await activities.startRun(start);
     expect(await activities.startRun(start)).toEqual(run);
 
-    const summary = await new MockActivityEnvironment().run(activities.ingest, { runId: run.runId, dataset: input.spec.dataset });
+    const summary = (await new MockActivityEnvironment().run(activities.ingest, { runId: run.runId, dataset: input.spec.dataset })) as DatasetSummary;
     const record = { run, dataset: summary, at: Date.now() };
     await activities.recordDataset(record);
     const countMetrics = async () => (await rows(paths, `select count(*) from metrics where run_id = '${run.runId}'`))[0][0];

@@ -1,0 +1,86 @@
+// Runs the Python trainer as a child process and turns its stdout JSON lines into events.
+// Cancellation sends SIGTERM (the trainer checkpoints and exits); if the worker itself dies, the
+// kernel sends the trainer SIGTERM too (setpriv --pdeathsig), so no orphan keeps training.
+import { existsSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { execa } from 'execa';
+import type { TrainerEvent } from '../experiments/jobs.ts';
+import { UserError } from '../errors.ts';
+
+export const projectRoot = path.resolve(import.meta.dirname, '..');
+
+export interface TrainerRun {
+  command: 'train' | 'generate';
+  job: unknown;
+  outDir: string;
+  resume?: string;
+  signal?: AbortSignal;
+  onEvent: (event: TrainerEvent) => void;
+  /** the Python interpreter; defaults to the project's venv */
+  python?: string;
+  /** how long a cancelled trainer may take to write its checkpoint before it is killed */
+  gracefulStopMs?: number;
+}
+
+export class TrainerCrash extends Error {
+  override name = 'TrainerCrash';
+}
+
+const stderrTailLines = 20;
+
+export async function runTrainer(run: TrainerRun): Promise<Extract<TrainerEvent, { event: 'done' }>> {
+  await mkdir(run.outDir, { recursive: true });
+  const jobFile = path.join(run.outDir, `${run.command}-job.json`);
+  await writeFile(jobFile, JSON.stringify(run.job, null, 2));
+  const python = run.python ?? path.join(projectRoot, '.venv/bin/python');
+  if (!existsSync(python)) throw new UserError(`no Python at ${python}: run "npm run setup" first`);
+
+  const args = ['-m', 'medsynth_trainer', run.command, '--spec', jobFile, '--out', run.outDir];
+  if (run.resume) args.push('--resume', run.resume);
+  const log = createWriteStream(path.join(run.outDir, `${run.command}.log`), { flags: 'a' });
+  const tail: string[] = [];
+  const child = execa('setpriv', ['--pdeathsig', 'TERM', '--', python, ...args], {
+    cwd: projectRoot,
+    env: { PYTHONPATH: path.join(projectRoot, 'trainer'), PYTHONUNBUFFERED: '1' },
+    cancelSignal: run.signal,
+    forceKillAfterDelay: run.gracefulStopMs ?? 120_000,
+    buffer: false,
+    reject: false,
+    stdin: 'ignore',
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    log.write(chunk);
+    tail.push(...chunk.toString().split('\n').filter(Boolean));
+    tail.splice(0, Math.max(0, tail.length - stderrTailLines));
+  });
+
+  let done: Extract<TrainerEvent, { event: 'done' }> | undefined;
+  let failure: Extract<TrainerEvent, { event: 'error' }> | undefined;
+  for await (const line of child.iterable({ from: 'stdout' })) {
+    const event = parseEvent(String(line));
+    if (!event) continue;
+    if (event.event === 'done') done = event;
+    if (event.event === 'error') failure = event;
+    run.onEvent(event);
+  }
+  const result = await child;
+  log.end();
+  if (done && result.exitCode === 0) return done;
+  if (result.isCanceled) throw new TrainerCrash(`trainer ${run.command} stopped on cancellation`);
+  const detail = failure?.message ?? `exit code ${result.exitCode ?? result.signal}; last log lines:\n${tail.join('\n')}`;
+  if (failure && !failure.retryable) throw new UserError(`trainer ${run.command}: ${detail}`);
+  throw new TrainerCrash(`trainer ${run.command} crashed: ${detail}`);
+}
+
+function parseEvent(line: string): TrainerEvent | null {
+  const trimmed = line.trim();
+  if (!trimmed.startsWith('{')) return null;
+  try {
+    const value = JSON.parse(trimmed) as TrainerEvent;
+    return typeof value.event === 'string' ? value : null;
+  } catch {
+    return null;
+  }
+}
