@@ -53,7 +53,7 @@ export function buildProgram(): Command {
     .description('validate a spec (YAML or JSON), start its experiment workflow and follow it with progress bars')
     .argument('<spec>', 'experiment spec file')
     .option('--id <id>', 'workflow id of the run (default: <name>-<timestamp>-<random>)')
-    .option('--worker', 'serve a cpu worker in this process while the run lasts', false)
+    .option('--worker', 'serve the cpu and gpu queues from this process while the run lasts', false)
     .option('--detach', 'return once the run has started instead of following it', false)
     .option('--data <path>', "override the spec's dataset.path")
     .option('--dry-run', 'print the resolved workflow input and exit', false)

@@ -55,16 +55,14 @@ export async function runExperiment(input: ExperimentInput, stack: Stack, opts: 
       return null;
     }
     if (!opts.worker) return await followExperiment(handle);
-    const { worker, connection } = await createWorker({
-      queue: 'cpu',
-      temporalAddress: stack.temporalAddress,
-      mlflowUri: stack.mlflowUri,
-      paths: stack.paths,
-    });
+    const config = { temporalAddress: stack.temporalAddress, mlflowUri: stack.mlflowUri, paths: stack.paths };
+    const workers = [await createWorker({ ...config, queue: 'cpu' }), await createWorker({ ...config, queue: 'gpu' })];
     try {
-      return await worker.runUntil(followExperiment(handle));
+      const followed = followExperiment(handle);
+      await Promise.all(workers.map(({ worker }) => worker.runUntil(followed)));
+      return await followed;
     } finally {
-      await connection.close();
+      await Promise.all(workers.map(({ connection }) => connection.close()));
     }
   } finally {
     await client.connection.close();
