@@ -1,7 +1,10 @@
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 
-/** The last `lines` lines of a log file (reads at most the last 16 KiB); '' if there is none. */
-export async function logTail(path: string, lines = 30): Promise<string> {
+/** Current size of a log file (0 if there is none): where the next start's output begins. */
+export const logSize = (path: string): Promise<number> => stat(path).then((s) => s.size, () => 0);
+
+/** The last `lines` lines written to a log file after byte `from` (reads at most 16 KiB). */
+export async function logTail(path: string, lines = 30, from = 0): Promise<string> {
   let file;
   try {
     file = await open(path, 'r');
@@ -10,9 +13,9 @@ export async function logTail(path: string, lines = 30): Promise<string> {
   }
   try {
     const { size } = await file.stat();
-    const length = Math.min(size, 16 * 1024);
-    const buffer = Buffer.alloc(length);
-    await file.read(buffer, 0, length, size - length);
+    const start = Math.max(from, size - 16 * 1024);
+    const buffer = Buffer.alloc(Math.max(0, size - start));
+    await file.read(buffer, 0, buffer.length, start);
     return buffer.toString('utf8').split('\n').slice(-lines - 1).join('\n').trimEnd();
   } finally {
     await file.close();

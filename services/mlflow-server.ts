@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { mlflowHealthy } from './health.ts';
+import { logSize } from './log-tail.ts';
 import { venvBin } from './paths.ts';
 import { spawnDetached, stopProcessGroup } from './processes.ts';
 import type { MlflowRecord } from './services-state.ts';
@@ -33,10 +34,11 @@ export async function startMlflow(stateDir: string, port: number, env: NodeJS.Pr
   const logPath = join(stateDir, 'mlflow.log');
   await mkdir(join(stateDir, 'mlflow-artifacts'), { recursive: true });
   const startedAt = new Date().toISOString();
+  const logOffset = await logSize(logPath);
   const pid = spawnDetached({ command: command[0]!, args: command.slice(1), cwd: stateDir, env: mlflowEnv(env), logPath });
   const uri = `http://127.0.0.1:${port}`;
   try {
-    await waitHealthy({ name: 'MLflow', pid, command, logPath, timeoutMs, healthy: () => mlflowHealthy(uri) });
+    await waitHealthy({ name: 'MLflow', pid, command, logPath, logOffset, timeoutMs, healthy: () => mlflowHealthy(uri) });
   } catch (error) {
     await stopProcessGroup(pid, 2_000);
     throw error;

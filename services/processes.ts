@@ -23,7 +23,7 @@ export function spawnDetached({ command, args, cwd, env, logPath }: DetachedSpaw
     // A failed exec (e.g. missing binary) surfaces as 'error'; the startup wait reports it.
     child.on('error', () => {});
     child.unref();
-    if (child.pid === undefined) throw new Error(`could not start ${command}`);
+    if (child.pid === undefined) throw new Error(`could not start ${command}; is it installed? (npm run setup builds .venv)`);
     return child.pid;
   } finally {
     closeSync(log);
@@ -42,7 +42,8 @@ async function procStat(pid: number): Promise<string[] | undefined> {
 
 const hasProc = (async () => (await procStat(process.pid)) !== undefined)();
 
-function signalReaches(pid: number): boolean {
+/** Whether a signal can reach `pid` (a negative pid: a process group). Zombies count as alive. */
+export function signalReaches(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -72,7 +73,7 @@ export async function isOurProcess(pid: number, command: readonly string[]): Pro
 }
 
 /** Whether any non-zombie process is left in the process group. */
-async function groupAlive(pgid: number): Promise<boolean> {
+export async function processGroupAlive(pgid: number): Promise<boolean> {
   if (!(await hasProc)) return signalReaches(-pgid);
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -85,10 +86,10 @@ async function groupAlive(pgid: number): Promise<boolean> {
 async function waitGroupGone(pgid: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (!(await groupAlive(pgid))) return true;
+    if (!(await processGroupAlive(pgid))) return true;
     await sleep(100);
   }
-  return !(await groupAlive(pgid));
+  return !(await processGroupAlive(pgid));
 }
 
 function signalGroup(pgid: number, signal: NodeJS.Signals): void {

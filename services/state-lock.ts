@@ -1,15 +1,7 @@
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { lockFilePath } from './paths.ts';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+import { signalReaches } from './processes.ts';
 
 /**
  * Runs `fn` holding `<stateDir>/services.lock`, so that two commands bringing the services up at
@@ -29,7 +21,7 @@ export async function withStateLock<T>(stateDir: string, fn: () => Promise<T>, t
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const holder = Number(await readFile(path, 'utf8').catch(() => ''));
-      if (holder && !alive(holder)) {
+      if (holder && !signalReaches(holder)) {
         await rm(path, { force: true });
         continue;
       }

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { namespace } from '../temporal.config.ts';
 import { temporalHealthy } from './health.ts';
+import { logSize } from './log-tail.ts';
 import { venvBin } from './paths.ts';
 import { spawnDetached, stopProcessGroup } from './processes.ts';
 import type { TemporalRecord } from './services-state.ts';
@@ -28,10 +29,11 @@ export async function startTemporal(stateDir: string, ports: TemporalPorts, env:
   const command = temporalCommand(stateDir, ports);
   const logPath = join(stateDir, 'temporal.log');
   const startedAt = new Date().toISOString();
+  const logOffset = await logSize(logPath);
   const pid = spawnDetached({ command: command[0]!, args: command.slice(1), cwd: stateDir, env, logPath });
   const address = `127.0.0.1:${ports.port}`;
   try {
-    await waitHealthy({ name: 'Temporal', pid, command, logPath, timeoutMs, healthy: () => temporalHealthy(address) });
+    await waitHealthy({ name: 'Temporal', pid, command, logPath, logOffset, timeoutMs, healthy: () => temporalHealthy(address) });
   } catch (error) {
     await stopProcessGroup(pid, 2_000);
     throw error;

@@ -8,12 +8,14 @@ export interface HealthWait {
   /** what it was started as (see isOurProcess) */
   command: string[];
   logPath: string;
+  /** where this start's output begins in the log */
+  logOffset: number;
   timeoutMs: number;
   healthy: () => Promise<boolean>;
 }
 
 /** Polls until healthy; fails at once if the process exits, or at the timeout, with the log's tail. */
-export async function waitHealthy({ name, pid, command, logPath, timeoutMs, healthy }: HealthWait): Promise<void> {
+export async function waitHealthy({ name, pid, command, logPath, logOffset, timeoutMs, healthy }: HealthWait): Promise<void> {
   const started = Date.now();
   for (;;) {
     if (await healthy()) return;
@@ -21,7 +23,7 @@ export async function waitHealthy({ name, pid, command, logPath, timeoutMs, heal
     const timedOut = Date.now() - started > timeoutMs;
     if (exited || timedOut) {
       const why = exited ? 'exited during startup' : `was not healthy after ${Math.round(timeoutMs / 1000)} s`;
-      const tail = await logTail(logPath);
+      const tail = await logTail(logPath, 30, logOffset);
       throw new Error(`${name} (pid ${pid}) ${why}. Log ${logPath}:\n${tail || '(empty)'}`);
     }
     await sleep(250);
