@@ -13,7 +13,7 @@ export const taskQueues = {
 } as const;
 export type TaskQueue = keyof typeof taskQueues;
 
-/** Errors of these types are the user's (bad spec, bad path): retrying cannot help. */
+/** Errors of these types are the user's (bad spec, bad path): retrying cannot help (see errors.ts). */
 export const nonRetryableErrorTypes = ['BadInput'];
 
 // cpu activities name no task queue: they run on the queue of the workflow that calls them (cpu

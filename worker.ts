@@ -1,6 +1,6 @@
 // The one worker entry: registers the workflows and the activities of a task queue.
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type Activities } from './activities/index.ts';
 import type { Paths } from './settings.ts';
 import { maxHeartbeatThrottleInterval, namespace, taskQueues, type TaskQueue } from './temporal.config.ts';
@@ -25,7 +25,20 @@ export interface WorkerConfig {
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
 
+let runtimeInstalled = false;
+/** The SDK logs every worker state change at INFO: too chatty beside progress bars. */
+function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: new DefaultLogger((process.env.MEDSYNTH_LOG_LEVEL as 'WARN' | undefined) ?? 'WARN') });
+  } catch {
+    // another part of this process installed the runtime first; keep its logger
+  }
+}
+
 export async function createWorker(config: WorkerConfig): Promise<{ worker: Worker; connection: NativeConnection }> {
+  quietRuntime();
   const all = createActivities({ paths: config.paths, mlflow: new MlflowClient(config.mlflowUri) });
   const activities = Object.fromEntries(queueActivities[config.queue].map((name) => [name, all[name]]));
   const workflows: Partial<WorkerOptions> =

@@ -1,5 +1,7 @@
 // Every activity, built from injected dependencies (createActivities) so tests can point them at
 // their own servers and folders. Workflows import only the type.
+import { ApplicationFailure } from '@temporalio/common';
+import { UserError, userErrorType } from '../errors.ts';
 import type { ActivityDeps } from './deps.ts';
 import { finishRunActivity } from './finish-run.ts';
 import { ingestActivity } from './ingest.ts';
@@ -8,8 +10,23 @@ import { generateActivity } from './generate.ts';
 import { startRunActivity } from './start-run.ts';
 import { trainActivity } from './train.ts';
 
+/**
+ * Temporal types a thrown error by its class name; a user's error must fail at once instead of
+ * being retried, so it becomes a non-retryable failure of the type temporal.config.ts names.
+ */
+function failFastOnUserError<A extends unknown[], R>(activity: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+  return async (...args) => {
+    try {
+      return await activity(...args);
+    } catch (err) {
+      if (err instanceof UserError) throw ApplicationFailure.nonRetryable(err.message, userErrorType);
+      throw err;
+    }
+  };
+}
+
 export function createActivities(deps: ActivityDeps) {
-  return {
+  const activities = {
     startRun: startRunActivity(deps),
     ingest: ingestActivity(deps),
     recordDataset: recordDatasetActivity(deps),
@@ -17,6 +34,9 @@ export function createActivities(deps: ActivityDeps) {
     train: trainActivity(deps),
     generate: generateActivity(deps),
   };
+  return Object.fromEntries(
+    Object.entries(activities).map(([name, fn]) => [name, failFastOnUserError(fn as (...a: unknown[]) => Promise<unknown>)]),
+  ) as typeof activities;
 }
 
 export type Activities = ReturnType<typeof createActivities>;
