@@ -1,6 +1,6 @@
 // medsynth run SPEC: validate, start the experiment workflow, follow it to the end.
 import type { Client } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+import protos from '@temporalio/proto';
 import { connectClient, newRunId, startExperiment } from '../../client.ts';
 import { UserError } from '../../errors.ts';
 import { loadSpecFile, resolveSpecPaths, specHash } from '../../experiments/load.ts';
@@ -33,7 +33,7 @@ async function cpuPollers(client: Client): Promise<number> {
   const res = await client.workflowService.describeTaskQueue({
     namespace,
     taskQueue: { name: taskQueues.cpu },
-    taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    taskQueueType: protos.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
   });
   return res.pollers?.length ?? 0;
 }
