@@ -81,6 +81,7 @@ export function buildProgram(): Command {
     .option('--temporal-port <port>', 'Temporal gRPC port (default: a free one)', port)
     .option('--temporal-ui-port <port>', 'Temporal web UI port (default: a free one)', port)
     .option('--mlflow-port <port>', 'MLflow port (default: a free one)', port)
+    .option('--json', 'print the status as JSON', false)
     .action(lazy('services'));
 
   program

@@ -10,11 +10,16 @@ export async function queryCommand(sql: string, opts: { out?: string; maxRows: n
   await withStore(
     storePath,
     async (store) => {
-      if (opts.out) {
-        await store.writeQueryResult(sql, opts.out);
-        process.stdout.write(`wrote ${opts.out}\n`);
-      } else {
-        process.stdout.write(`${formatTable(await store.query(sql), { maxRows: opts.maxRows })}\n`);
+      try {
+        if (opts.out) {
+          const { rows, format } = await store.writeQueryResult(sql, opts.out);
+          process.stdout.write(`wrote ${rows} rows to ${opts.out} (${format})\n`);
+        } else {
+          process.stdout.write(`${formatTable(await store.query(sql), { maxRows: opts.maxRows })}\n`);
+        }
+      } catch (err) {
+        // DuckDB's message already says what is wrong with the SQL and where.
+        throw new UserError(`query failed: ${(err as Error).message}`);
       }
     },
     { readOnly: true },
