@@ -71,7 +71,8 @@ export function buildProgram(): Command {
   program
     .command('worker')
     .description('run a worker that serves one task queue until interrupted')
-    .addOption(new Option('--queue <queue>', 'task queue to serve').choices(['cpu', 'gpu']).default('cpu'))
+    .addOption(new Option('--queue <queue>', 'which activities to serve').choices(['cpu', 'gpu']).default('cpu'))
+    .option('--task-queue <name>', 'poll this task queue name instead of the standard one (for isolated deployments and tests)')
     .action(lazy('worker'));
 
   program
