@@ -18,12 +18,12 @@ export interface MetricStream {
  */
 export function metricStream({ paths, mlflow }: ActivityDeps, run: RunRef, origin: number, everyMs = 2000): MetricStream {
   let buffer: MetricPoint[] = [];
-  let writing: Promise<void> = Promise.resolve();
-  const flush = () => {
+  let queue: Promise<void> = Promise.resolve();
+  const write = async () => {
     const points = buffer;
     buffer = [];
-    if (points.length === 0) return writing;
-    writing = writing.then(async () => {
+    if (points.length === 0) return;
+    try {
       await mlflow.logBatch({
         runId: run.mlflowRunId,
         metrics: points.map((p) => ({
@@ -34,8 +34,16 @@ export function metricStream({ paths, mlflow }: ActivityDeps, run: RunRef, origi
         })),
       });
       await withStore(paths.store, (store) => store.logMetrics(run.runId, points));
-    });
-    return writing;
+    } catch (err) {
+      buffer = points.concat(buffer); // kept for the next flush; both writes are idempotent
+      throw err;
+    }
+  };
+  /** Writes run one after another; a failed one leaves its points buffered and rejects its caller only. */
+  const flush = () => {
+    const result = queue.then(write);
+    queue = result.catch(() => undefined);
+    return result;
   };
   const timer = setInterval(() => void flush().catch(() => undefined), everyMs);
   return {

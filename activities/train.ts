@@ -82,8 +82,16 @@ export function trainActivity(deps: ActivityDeps) {
             if (e.lr !== undefined) metrics.push({ name: 'train.lr', step: e.step, value: e.lr });
           }
           if (e.event === 'checkpoint') {
-            state = { ...state, checkpoint: { path: e.path, step: e.step } };
-            heartbeat(state); // a checkpoint is what a retry needs: report it at once
+            // A retry resumes from the heartbeat's checkpoint and re-logs only the steps after it,
+            // so the metrics up to it must be written before the checkpoint is reported.
+            const checkpoint = { path: e.path, step: e.step };
+            void metrics.flush().then(
+              () => {
+                state = { ...state, checkpoint };
+                heartbeat(state);
+              },
+              () => undefined, // not reported: a retry starts from the previous checkpoint instead
+            );
           }
           if (e.event === 'artifact') weights.push(e);
         },
