@@ -76,5 +76,12 @@ export const trainActivity: ActivityOptions = {
   retry: gpuRetry,
 };
 
+/** Feature extraction and metrics (onnxruntime, CPU or CUDA); features are cached, so a retry is cheap. */
+export const evaluateActivity: ActivityOptions = {
+  startToCloseTimeout: '12 hours',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 3, nonRetryableErrorTypes },
+};
+
 /** Batch generation on a GPU worker; a retry skips the images already written. */
 export const generateActivity: ActivityOptions = { ...trainActivity, startToCloseTimeout: '24 hours' };

@@ -10,7 +10,7 @@ export const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', impor
 
 /** Which activities each queue serves; workflows run on the cpu queue. */
 const queueActivities: Record<TaskQueue, ReadonlyArray<keyof Activities>> = {
-  cpu: ['startRun', 'ingest', 'recordDataset', 'finishRun'],
+  cpu: ['startRun', 'ingest', 'recordDataset', 'finishRun', 'evaluate'],
   gpu: ['train', 'generate'],
 };
 

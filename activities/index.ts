@@ -3,6 +3,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { UserError, userErrorType } from '../errors.ts';
 import type { ActivityDeps } from './deps.ts';
+import { evaluateActivity } from './evaluate.ts';
 import { finishRunActivity } from './finish-run.ts';
 import { ingestActivity } from './ingest.ts';
 import { recordDatasetActivity } from './record-dataset.ts';
@@ -33,6 +34,7 @@ export function createActivities(deps: ActivityDeps) {
     finishRun: finishRunActivity(deps),
     train: trainActivity(deps),
     generate: generateActivity(deps),
+    evaluate: evaluateActivity(deps),
   };
   return Object.fromEntries(
     Object.entries(activities).map(([name, fn]) => [name, failFastOnUserError(fn as (...a: unknown[]) => Promise<unknown>)]),

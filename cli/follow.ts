@@ -11,6 +11,7 @@ const stageActivity: Record<StageName, string> = {
   record: 'recordDataset',
   train: 'train',
   generate: 'generate',
+  evaluate: 'evaluate',
 };
 
 export interface StageView {

@@ -15,8 +15,23 @@ export function formatResult(result: ExperimentResult, stack: Stack): string {
     for (const r of d.rejects) lines.push(`    ${String(r.count).padStart(5)}  ${r.reason.padEnd(22)} e.g. ${r.example}`);
     lines.push(`  every reject with its reason: ${d.rejectsCsv}`);
   }
+  lines.push(`  manifest: ${d.manifestParquet}`);
+  if (result.train) {
+    const t = result.train;
+    lines.push(
+      `trained ${t.weights.kind} for ${t.steps} steps on ${t.images} images, final loss ${t.finalLoss?.toFixed(4) ?? 'n/a'}` +
+        (t.resumedFrom ? ` (resumed from step ${t.resumedFrom})` : ''),
+      `  weights: ${t.weights.path} (sha256 ${t.weights.sha256.slice(0, 16)})`,
+    );
+  }
+  if (result.generate) lines.push(`generated ${result.generate.images} images; provenance: ${result.generate.provenance}`);
+  for (const [protocol, e] of Object.entries(result.evaluation ?? {})) {
+    const numbers = Object.entries(e.metrics).map(([k, v]) => `${k} ${Number(v.toPrecision(5))}`).join(', ');
+    lines.push(`evaluation ${protocol} (real ${e.counts.real}, fake ${e.counts.fake}): ${numbers}`);
+    if (e.note) lines.push(`  ${e.note}`);
+    for (const w of e.warnings) lines.push(`  warning: ${w}`);
+  }
   lines.push(
-    `  manifest: ${d.manifestParquet}`,
     `MLflow run: ${stack.mlflowUiUrl}/#/experiments/${result.mlflowExperimentId}/runs/${result.mlflowRunId}`,
     ...(stack.temporalUiUrl ? [`Temporal:   ${stack.temporalUiUrl}/namespaces/default/workflows/${result.runId}`] : []),
     `DuckDB:     medsynth query "select split, count(*) from images where manifest_hash = '${d.manifestHash}' group by split"`,

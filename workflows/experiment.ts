@@ -8,7 +8,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
-import { generateActivity, ingestActivity, trackingActivity, trainActivity } from '../temporal.config.ts';
+import { evaluateActivity, generateActivity, ingestActivity, trackingActivity, trainActivity } from '../temporal.config.ts';
 import {
   progressQuery,
   stageNames,
@@ -20,6 +20,7 @@ import {
 
 const tracking = proxyActivities<Activities>(trackingActivity);
 const ingestion = proxyActivities<Activities>(ingestActivity);
+const evaluation = proxyActivities<Activities>(evaluateActivity);
 
 export async function experiment(input: ExperimentInput): Promise<ExperimentResult> {
   const progress: ExperimentProgress = {
@@ -69,9 +70,14 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
     const generate = generation
       ? await stage('generate', () => generator.generate({ run, baseModel, generation, trained: train }))
       : skip('generate');
+    const evaluationSpec = spec.evaluation;
+    const evaluated =
+      evaluationSpec && generate
+        ? await stage('evaluate', () => evaluation.evaluate({ run, evaluation: evaluationSpec, dataset, at: Date.now() }))
+        : skip('evaluate');
     progress.current = null;
     await tracking.finishRun({ run, status: 'FINISHED' });
-    return { ...run, dataset, train, generate };
+    return { ...run, dataset, train, generate, evaluation: evaluated };
   } catch (err) {
     const status = isCancellation(err) ? 'KILLED' : 'FAILED';
     // Record the outcome even though the workflow itself is being cancelled.

@@ -2,7 +2,7 @@
 import { defineQuery } from '@temporalio/workflow';
 import type { Experiment } from '../experiments/schema.ts';
 
-export const stageNames = ['track', 'ingest', 'record', 'train', 'generate'] as const;
+export const stageNames = ['track', 'ingest', 'record', 'train', 'generate', 'evaluate'] as const;
 export type StageName = (typeof stageNames)[number];
 export type StageState = 'pending' | 'running' | 'done' | 'skipped' | 'failed' | 'cancelled';
 
@@ -67,10 +67,17 @@ export interface GenerateResult {
   provenance: string;
 }
 
+/** protocol → its headline numbers, sample counts, what they mean and any warnings */
+export type EvaluationSummary = Record<
+  string,
+  { metrics: Record<string, number>; counts: Record<string, number>; note: string; warnings: string[] }
+>;
+
 export interface ExperimentResult extends RunRef {
   dataset: DatasetSummary;
   train: TrainResult | null;
   generate: GenerateResult | null;
+  evaluation: EvaluationSummary | null;
 }
 
 export interface ExperimentProgress {
