@@ -16,7 +16,7 @@ export interface MetricStream {
  * attempt re-logs the steps after its checkpoint, so timestamps must not depend on when that
  * happens: each point is stamped `origin + step` ms, with `origin` fixed by the workflow.
  */
-export function metricStream({ paths, mlflow }: ActivityDeps, run: RunRef, origin: number, everyMs = 2000): MetricStream {
+export function metricStream({ paths, mlflow }: ActivityDeps, run: RunRef, origin: number, everyMs = 5000): MetricStream {
   let buffer: MetricPoint[] = [];
   let queue: Promise<void> = Promise.resolve();
   const write = async () => {

@@ -2,10 +2,10 @@
 // generation) through the Temporal workflow, against the same work done directly (ingestDataset and
 // the trainer CLI called in-process), interleaved. Goal: the workflow costs at most 5 % more wall
 // time. Usage: npm run bench:orchestration
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { runTrainer } from '../activities/trainer-process.ts';
 import { startExperiment } from '../client.ts';
@@ -17,8 +17,8 @@ import { writeTinyDataset } from '../test/helpers/tiny-dataset.ts';
 import { createWorker, workflowsPath } from '../worker.ts';
 import { interleave, median, round, saveResult } from './result.ts';
 
-const RUNS = 3;
-const steps = 40;
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const steps = 100;
 const prompts = ['an endoscopy image of a polyp', 'an endoscopy image of the cecum'];
 const seeds = [0, 1, 2, 3];
 const images = prompts.length * seeds.length;
@@ -47,20 +47,53 @@ const workers = [
 const running = workers.map(({ worker }) => worker.run());
 const client = new Client({ connection: await Connection.connect({ address: services.temporalAddress }) });
 
+const stageSeconds: Array<Record<string, number>> = [];
+
+/** Seconds each activity ran, from the workflow's history (started → completed). */
+async function activitySeconds(handle: WorkflowHandle): Promise<Record<string, number>> {
+  const events = (await handle.fetchHistory()).events ?? [];
+  const ms = (e: (typeof events)[number]) => Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
+  const byId = new Map(events.map((e) => [Number(e.eventId), e]));
+  const out: Record<string, number> = {};
+  for (const e of events) {
+    const done = e.activityTaskCompletedEventAttributes;
+    if (!done) continue;
+    const scheduled = byId.get(Number(done.scheduledEventId));
+    const started = byId.get(Number(done.startedEventId));
+    const name = scheduled?.activityTaskScheduledEventAttributes?.activityType?.name ?? '?';
+    if (started) out[name] = round((ms(e) - ms(started)) / 1000, 2);
+  }
+  const first = events[0];
+  const last = events.at(-1);
+  if (first && last) out.workflow = round((ms(last) - ms(first)) / 1000, 2);
+  return out;
+}
+
 async function viaWorkflow(i: number): Promise<number> {
   const start = performance.now();
   const input = { spec, specHash: specHash(spec), provenance: { gitCommit: null, lockfileHashes: {}, specPath: null, medsynthVersion: 'bench' }, gpuTaskQueue: `${queue}-gpu` };
-  await (await startExperiment(client, input, `bench-orch-${Date.now()}-${i}`, queue)).result();
-  return (performance.now() - start) / 1000;
+  const handle = await startExperiment(client, input, `bench-orch-${Date.now()}-${i}`, queue);
+  await handle.result();
+  const seconds = (performance.now() - start) / 1000;
+  stageSeconds.push(await activitySeconds(handle));
+  return seconds;
 }
+
+const directSeconds: Array<Record<string, number>> = [];
 
 async function direct(i: number): Promise<number> {
   const start = performance.now();
   const dir = path.join(work, `direct-${i}`);
+  await mkdir(dir, { recursive: true });
+  const phases: Record<string, number> = {};
+  const lap = (name: string, since: number) => (phases[name] = round((performance.now() - since) / 1000, 2));
+  let t = performance.now();
   const dataset = await ingestDataset(spec.dataset, { blobDir: path.join(dir, 'blobs') });
+  lap('ingest', t);
   const data = path.join(dir, 'data.jsonl');
   await writeFile(data, dataset.rows.filter((r) => r.split === 'train').map((r) => JSON.stringify({ path: r.path, prompt: `an endoscopy image of ${r.label}` })).join('\n') + '\n');
   let lora = '';
+  t = performance.now();
   await runTrainer({
     command: 'train',
     job: { kind: 'train', runId: `direct-${i}`, baseModel: spec.baseModel, method: spec.method!, data: { file: data }, device: 'auto' },
@@ -69,12 +102,16 @@ async function direct(i: number): Promise<number> {
       if (e.event === 'artifact' && e.kind === 'lora') lora = e.path;
     },
   });
+  lap('train', t);
+  t = performance.now();
   await runTrainer({
     command: 'generate',
     job: { kind: 'generate', runId: `direct-${i}`, baseModel: spec.baseModel, lora: { path: lora, scale: 1 }, generation: { ...spec.generation!, prompts }, shard: { index: 0, count: 1 }, device: 'auto' },
     outDir: path.join(dir, 'generate'),
     onEvent: () => undefined,
   });
+  lap('generate', t);
+  directSeconds.push(phases);
   return (performance.now() - start) / 1000;
 }
 
@@ -102,6 +139,8 @@ try {
       trainStepsPerSecondEndToEnd: { workflow: round(steps / workflowS, 2), direct: round(steps / directS, 2) },
       imagesPerSecondEndToEnd: { workflow: round(images / workflowS, 3), direct: round(images / directS, 3) },
       perRun,
+      workflowActivitySeconds: stageSeconds,
+      directPhaseSeconds: directSeconds.slice(1),
     },
   });
   console.log(`overhead ${median(overheads)} of wall time (ratio ${round(directS / workflowS)}); wrote ${file}`);
