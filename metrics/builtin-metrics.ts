@@ -1,0 +1,172 @@
+// The metrics medsynth's protocols use, each a few lines over the functions that compute it.
+import { fidBootstrap } from './fid-bootstrap.ts';
+import { fidOfFeatures, smallSampleWarning } from './fid.ts';
+import { inceptionScore } from './isc.ts';
+import * as K from './keys.ts';
+import { kid } from './kid.ts';
+import { medvqa2024InceptionScore } from './medvqa2024-is.ts';
+import { scorePair, diversity } from './medvqa2025.ts';
+import { MetricRegistry, type Metric, type MetricInput } from './metric-registry.ts';
+import { prdc } from './prdc.ts';
+import type { FeatureMatrix } from './features/feature-matrix.ts';
+
+const get = (input: MetricInput, set: 'real' | 'fake', output: string): FeatureMatrix => {
+  const m = input[set].features.get(output);
+  if (!m) throw new Error(`no "${output}" features for the ${set} set`);
+  return m;
+};
+
+export const fidMetric: Metric = {
+  name: 'fid',
+  output: 'pool3',
+  perCategory: true,
+  minSamples: 2,
+  async compute(input) {
+    const real = get(input, 'real', 'pool3');
+    const fake = get(input, 'fake', 'pool3');
+    const { value, warnings } = await fidOfFeatures(real, fake);
+    const small = smallSampleWarning('FID', real.rows, fake.rows, real.dim, ', or use KID (unbiased)');
+    const values: Record<string, number> = { [K.KEY_FID]: value };
+    if (input.options.bootstrap) {
+      const ci = await fidBootstrap(real, fake, input.options.bootstrap, input.options.seed);
+      values[K.KEY_FID_CI_LOW] = ci.low;
+      values[K.KEY_FID_CI_HIGH] = ci.high;
+    }
+    return { values, warnings: small ? [...warnings, small] : warnings };
+  },
+};
+
+export const kidMetric: Metric = {
+  name: 'kid',
+  output: 'pool3',
+  perCategory: true,
+  minSamples: 2,
+  async compute(input) {
+    const r = await kid(get(input, 'real', 'pool3'), get(input, 'fake', 'pool3'), { seed: input.options.seed, ...input.options.kid });
+    return { values: { [K.KEY_KID_MEAN]: r.mean, [K.KEY_KID_STD]: r.std }, warnings: r.warnings, details: { kidSubsetSize: r.subsetSize } };
+  },
+};
+
+export const iscMetric: Metric = {
+  name: 'isc',
+  output: 'logits_unbiased',
+  perCategory: true,
+  minSamples: 10,
+  async compute(input) {
+    const r = inceptionScore(get(input, 'fake', 'logits_unbiased'), { seed: input.options.seed, ...input.options.isc });
+    return { values: { [K.KEY_ISC_MEAN]: r.mean, [K.KEY_ISC_STD]: r.std } };
+  },
+};
+
+export const prdcMetric: Metric = {
+  name: 'prdc',
+  output: 'pool3',
+  perCategory: true,
+  minSamples: 6,
+  async compute(input) {
+    const r = await prdc(get(input, 'real', 'pool3'), get(input, 'fake', 'pool3'), input.options.prdcK ?? 5);
+    return { values: { [K.KEY_PRECISION]: r.precision, [K.KEY_RECALL]: r.recall, [K.KEY_DENSITY]: r.density, [K.KEY_COVERAGE]: r.coverage } };
+  },
+};
+
+export const medvqa2024FidMetric: Metric = {
+  name: 'medvqa-gi-2024-fid',
+  output: 'probs',
+  perCategory: true,
+  minSamples: 2,
+  async compute(input) {
+    const real = get(input, 'real', 'probs');
+    const fake = get(input, 'fake', 'probs');
+    const { value, warnings } = await fidOfFeatures(real, fake);
+    const small = smallSampleWarning('MEDVQA-GI 2024 FID', real.rows, fake.rows, real.dim);
+    return { values: { [K.KEY_MEDVQA2024_FID]: value }, warnings: small ? [...warnings, small] : warnings };
+  },
+};
+
+export const medvqa2024IsMetric: Metric = {
+  name: 'medvqa-gi-2024-is',
+  output: 'probs',
+  perCategory: true,
+  minSamples: 10,
+  async compute(input) {
+    const r = medvqa2024InceptionScore(get(input, 'fake', 'probs'));
+    return {
+      values: { [K.KEY_MEDVQA2024_IS_MEAN]: r.mean, [K.KEY_MEDVQA2024_IS_STD]: r.std, [K.KEY_MEDVQA2024_IS_MEDIAN]: r.median },
+      details: { medvqa2024IsScores: r.scores },
+    };
+  },
+};
+
+export const fbdMetric: Metric = {
+  name: 'fbd',
+  output: 'embedding',
+  perCategory: false,
+  minSamples: 2,
+  async compute(input) {
+    const real = get(input, 'real', 'embedding');
+    const fake = get(input, 'fake', 'embedding');
+    const { value, warnings } = await fidOfFeatures(real, fake);
+    const small = smallSampleWarning('FBD', real.rows, fake.rows, real.dim);
+    return { values: { [K.KEY_FBD]: value }, warnings: small ? [...warnings, small] : warnings };
+  },
+};
+
+function rowsWhere(set: MetricInput['real'], matrix: FeatureMatrix, keep: (path: string) => boolean): FeatureMatrix {
+  return matrix.select(set.paths.flatMap((p, i) => (keep(p) ? [i] : [])));
+}
+
+export const medvqa2025PairsMetric: Metric = {
+  name: 'medvqa-gi-2025-pairs',
+  output: 'embedding',
+  perCategory: false,
+  minSamples: 2,
+  async compute(input) {
+    const labels = input.options.fakeLabels;
+    if (!labels) throw new Error('medvqa-gi-2025 needs the prompt of each generated image (categories, or prompt folders)');
+    const fake = get(input, 'fake', 'embedding');
+    const real = get(input, 'real', 'embedding');
+    const ofPrompt = (prompt: string) => rowsWhere(input.fake, fake, (p) => labels.get(p) === prompt);
+    const warnings: string[] = [];
+    const prompts = [...new Set(input.fake.paths.map((p) => labels.get(p)).filter((l) => l !== undefined))].sort();
+    const diversityByPrompt: Record<string, number> = {};
+    for (const prompt of prompts) {
+      const m = ofPrompt(prompt);
+      if (m.rows >= 2) diversityByPrompt[prompt] = diversity(m);
+      else warnings.push(`prompt "${prompt}": 1 image, no diversity`);
+    }
+    const div = Object.values(diversityByPrompt);
+    const values: Record<string, number> = {};
+    if (div.length > 0) values[K.KEY_DIVERSITY] = div.reduce((a, b) => a + b, 0) / div.length;
+    const pairs = input.options.pairs ?? [];
+    if (pairs.length === 0) warnings.push('no prompt pairs given: agreement and fidelity need pairs (A, B)');
+    const scores = [];
+    for (const pair of pairs) {
+      const a = ofPrompt(pair.a);
+      const b = ofPrompt(pair.b);
+      if (a.rows < 2 || b.rows < 2) {
+        warnings.push(`pair (${pair.a}, ${pair.b}): ${a.rows} and ${b.rows} images; at least 2 each needed, skipped`);
+        continue;
+      }
+      const refs = pair.real ? new Set(pair.real) : undefined;
+      const pairReal = refs ? rowsWhere(input.real, real, (p) => refs.has(p)) : real;
+      if (pairReal.rows < 2) {
+        warnings.push(`pair (${pair.a}, ${pair.b}): ${pairReal.rows} real reference images found, skipped`);
+        continue;
+      }
+      scores.push(await scorePair(pair, a, b, pairReal));
+    }
+    if (scores.length > 0) {
+      values[K.KEY_AGREEMENT] = scores.reduce((s, p) => s + p.agreement, 0) / scores.length;
+      values[K.KEY_FIDELITY] = scores.reduce((s, p) => s + p.fidelity, 0) / scores.length;
+    }
+    return { values, warnings, details: { pairs: scores, diversityByPrompt } };
+  },
+};
+
+export function defaultMetrics(): MetricRegistry {
+  const registry = new MetricRegistry();
+  for (const m of [fidMetric, kidMetric, iscMetric, prdcMetric, medvqa2024FidMetric, medvqa2024IsMetric, fbdMetric, medvqa2025PairsMetric]) {
+    registry.register(m);
+  }
+  return registry;
+}

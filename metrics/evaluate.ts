@@ -1,0 +1,172 @@
+// evaluate(): images in, numbers out. Lists both sets, extracts the protocol's features once
+// (from the cache where it has them), runs every metric of the protocol on them, overall and
+// per category, and returns the numbers with sample counts and warnings.
+import path from 'node:path';
+import { UserError } from '../errors.ts';
+import { resolvePaths } from '../settings.ts';
+import { defaultMetrics } from './builtin-metrics.ts';
+import { defaultRegistry } from './extractors/builtin.ts';
+import type { ExtractorRegistry } from './extractors/registry.ts';
+import { openExtractor } from './extractors/session.ts';
+import { extractFeatures, type ExtractProgress, type FailedImage } from './features/extract.ts';
+import { folderCategories, listImages } from './images/list-images.ts';
+import type { IscOptions } from './isc.ts';
+import type { KidOptions } from './kid.ts';
+import type { MetricInput, MetricRegistry, PromptPair, SetFeatures } from './metric-registry.ts';
+import { getProtocol } from './protocols/protocols.ts';
+
+export interface EvaluateOptions {
+  protocol: string;
+  /** a folder (searched recursively) or a list of image files */
+  real: string | string[];
+  fake: string | string[];
+  /** also compute each metric per category */
+  byCategory?: boolean;
+  /** label of each image path; default: the first folder level below `real` / `fake` */
+  categories?: Map<string, string>;
+  /** folder holding the built-in extractors' ONNX files (default MEDSYNTH_HOME/extractors) */
+  extractorDir?: string;
+  /** extractors to use instead of the built-in ones (e.g. a user's ONNX under the protocol's name) */
+  extractors?: ExtractorRegistry;
+  /** feature cache folder (default MEDSYNTH_HOME/feature-cache); false: no cache */
+  cacheDir?: string | false;
+  batchSize?: number;
+  kid?: Partial<KidOptions>;
+  isc?: Partial<IscOptions>;
+  prdcK?: number;
+  /** FID bootstrap resamples for a 95% interval (0: none) */
+  bootstrap?: number;
+  seed?: number;
+  /** medvqa-gi-2025 prompt pairs; prompts are the fake images' categories */
+  pairs?: PromptPair[];
+  metrics?: MetricRegistry;
+  onProgress?: (p: ExtractProgress) => void;
+}
+
+export interface CategoryResult {
+  counts: { real: number; fake: number };
+  metrics: Record<string, number>;
+  warnings: string[];
+}
+
+export interface EvaluationResult {
+  protocol: string;
+  note: string;
+  extractor: { name: string; file: string; sha256: string; device: string };
+  counts: { real: number; fake: number; failed: number; cached: number; extracted: number };
+  metrics: Record<string, number>;
+  categories?: Record<string, CategoryResult>;
+  details: Record<string, unknown>;
+  warnings: string[];
+  failed: FailedImage[];
+}
+
+function checkCount(set: string, n: number, failed: number): void {
+  if (n === 0) throw new UserError(`${set}: no readable images${failed ? ` (${failed} unreadable)` : ''}`);
+  if (n === 1) throw new UserError(`${set}: only 1 readable image; statistics need at least 2`);
+}
+
+function subset(set: SetFeatures, keep: (p: string) => boolean): SetFeatures {
+  const idx = set.paths.flatMap((p, i) => (keep(p) ? [i] : []));
+  return { paths: idx.map((i) => set.paths[i]!), features: new Map([...set.features].map(([k, m]) => [k, m.select(idx)])) };
+}
+
+function assertFinite(values: Record<string, number>, where: string): void {
+  for (const [k, v] of Object.entries(values)) {
+    if (!Number.isFinite(v)) throw new Error(`${where}: ${k} came out ${v}`);
+  }
+}
+
+export async function evaluate(opts: EvaluateOptions): Promise<EvaluationResult> {
+  const protocol = getProtocol(opts.protocol);
+  const home = resolvePaths().home;
+  const registry = opts.extractors ?? defaultRegistry(opts.extractorDir ?? path.join(home, 'extractors'));
+  const metrics = opts.metrics ?? defaultMetrics();
+  const protocolMetrics = protocol.metrics.map((m) => metrics.get(m));
+  const cacheDir = opts.cacheDir === false ? undefined : (opts.cacheDir ?? path.join(home, 'feature-cache'));
+
+  const realSet = await listImages(opts.real, 'real', protocol.fileFilter);
+  const fakeSet = await listImages(opts.fake, 'fake', protocol.fileFilter);
+  checkCount('real', realSet.paths.length, 0);
+  checkCount('fake', fakeSet.paths.length, 0);
+
+  const extractor = await openExtractor(registry.get(protocol.extractor));
+  const common = { protocol: protocol.name, cacheDir, batchSize: opts.batchSize, onProgress: opts.onProgress };
+  let real: Awaited<ReturnType<typeof extractFeatures>>;
+  let fake: typeof real;
+  try {
+    real = await extractFeatures(extractor, realSet.paths, { ...common, set: 'real' });
+    fake = await extractFeatures(extractor, fakeSet.paths, { ...common, set: 'fake' });
+  } finally {
+    await extractor.session.release();
+  }
+  checkCount('real', real.paths.length, real.failed.length);
+  checkCount('fake', fake.paths.length, fake.failed.length);
+
+  const failed = [...real.failed, ...fake.failed];
+  const warnings: string[] = [];
+  if (failed.length > 0) {
+    warnings.push(`${failed.length} unreadable image(s) left out: ${failed.map((f) => `${f.path} (${f.reason})`).join('; ')}`);
+  }
+  const labels = opts.categories ?? new Map([...folderCategories(realSet), ...folderCategories(fakeSet)]);
+  const input: MetricInput = {
+    real,
+    fake,
+    options: { kid: opts.kid, isc: opts.isc, prdcK: opts.prdcK, bootstrap: opts.bootstrap, seed: opts.seed, fakeLabels: labels, pairs: opts.pairs },
+  };
+
+  const values: Record<string, number> = {};
+  const details: Record<string, unknown> = {};
+  for (const metric of protocolMetrics) {
+    const out = await metric.compute(input);
+    assertFinite(out.values, metric.name);
+    Object.assign(values, out.values);
+    Object.assign(details, out.details);
+    warnings.push(...(out.warnings ?? []));
+  }
+
+  let categories: Record<string, CategoryResult> | undefined;
+  if (opts.byCategory) {
+    categories = {};
+    const names = [...new Set([...real.paths, ...fake.paths].map((p) => labels.get(p)).filter((l) => l !== undefined))].sort();
+    for (const name of names) {
+      const inCategory = (p: string) => labels.get(p) === name;
+      const sub = { ...input, real: subset(real, inCategory), fake: subset(fake, inCategory) };
+      const result: CategoryResult = { counts: { real: sub.real.paths.length, fake: sub.fake.paths.length }, metrics: {}, warnings: [] };
+      for (const metric of protocolMetrics.filter((m) => m.perCategory)) {
+        const n = Math.min(result.counts.real, result.counts.fake);
+        if (n < metric.minSamples) {
+          result.warnings.push(`${metric.name}: ${result.counts.real} real and ${result.counts.fake} fake images; needs ${metric.minSamples} of each`);
+          continue;
+        }
+        try {
+          const out = await metric.compute(sub);
+          assertFinite(out.values, `${metric.name} (${name})`);
+          Object.assign(result.metrics, out.values);
+          result.warnings.push(...(out.warnings ?? []));
+        } catch (err) {
+          result.warnings.push(`${metric.name}: ${(err as Error).message}`);
+        }
+      }
+      categories[name] = result;
+    }
+  }
+
+  return {
+    protocol: protocol.name,
+    note: protocol.note,
+    extractor: { name: extractor.spec.name, file: extractor.spec.onnx, sha256: extractor.sha256, device: extractor.device },
+    counts: {
+      real: real.paths.length,
+      fake: fake.paths.length,
+      failed: failed.length,
+      cached: real.cached + fake.cached,
+      extracted: real.extracted + fake.extracted,
+    },
+    metrics: values,
+    ...(categories ? { categories } : {}),
+    details,
+    warnings,
+    failed,
+  };
+}

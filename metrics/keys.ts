@@ -1,0 +1,24 @@
+// Result keys, exported so that code reading results never spells them by hand
+// (torch-fidelity's KEY_METRIC_* constants, same values where the metric is the same).
+export const KEY_FID = 'frechet_inception_distance';
+export const KEY_FID_CI_LOW = 'frechet_inception_distance_ci_low';
+export const KEY_FID_CI_HIGH = 'frechet_inception_distance_ci_high';
+export const KEY_KID_MEAN = 'kernel_inception_distance_mean';
+export const KEY_KID_STD = 'kernel_inception_distance_std';
+export const KEY_ISC_MEAN = 'inception_score_mean';
+export const KEY_ISC_STD = 'inception_score_std';
+export const KEY_ISC_MEDIAN = 'inception_score_median';
+export const KEY_PRECISION = 'precision';
+export const KEY_RECALL = 'recall';
+export const KEY_DENSITY = 'density';
+export const KEY_COVERAGE = 'coverage';
+/** MEDVQA-GI 2024: Fréchet distance of Keras InceptionV3 softmax outputs; not a standard FID */
+export const KEY_MEDVQA2024_FID = 'medvqa_gi_2024_softmax_fid';
+export const KEY_MEDVQA2024_IS_MEAN = 'medvqa_gi_2024_inception_score_mean';
+export const KEY_MEDVQA2024_IS_STD = 'medvqa_gi_2024_inception_score_std';
+export const KEY_MEDVQA2024_IS_MEDIAN = 'medvqa_gi_2024_inception_score_median';
+/** MEDVQA-GI 2025 (BiomedCLIP features) */
+export const KEY_FBD = 'frechet_biomedclip_distance';
+export const KEY_AGREEMENT = 'agreement';
+export const KEY_DIVERSITY = 'diversity';
+export const KEY_FIDELITY = 'fidelity';
