@@ -12,6 +12,7 @@ const commands = {
   services: () => import('./commands/services.ts').then((m) => m.servicesCommand),
   query: () => import('./commands/query.ts').then((m) => m.queryCommand),
   validate: () => import('./commands/validate.ts').then((m) => m.validateCommand),
+  eval: () => import('./commands/eval.ts').then((m) => m.evalCommand),
 };
 function lazy<K extends keyof typeof commands>(name: K) {
   return async (...args: unknown[]) => {
@@ -24,6 +25,11 @@ function lazy<K extends keyof typeof commands>(name: K) {
 function port(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidArgumentError('expected a port number 1-65535');
+  return n;
+}
+function nonNegative(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number >= 0');
   return n;
 }
 function positive(value: string): number {
@@ -92,6 +98,31 @@ export function buildProgram(): Command {
     .option('--out <file>', 'write the result to .parquet, .csv or .arrow instead of printing it')
     .option('--max-rows <n>', 'rows to print', positive, 50)
     .action(lazy('query'));
+
+  program
+    .command('eval')
+    .description('score generated images against real ones: FID/KID/IS/PRDC, or the MEDVQA-GI 2024/2025 protocols')
+    .addOption(
+      new Option('--protocol <name>', 'evaluation protocol').choices(['standard', 'medvqa-gi-2024', 'medvqa-gi-2025']).default('standard'),
+    )
+    .requiredOption('--real <dir>', 'folder of real images (searched recursively)')
+    .requiredOption('--fake <dir>', 'folder of generated images (searched recursively)')
+    .option('--by-category', 'also score each category (first folder level, or --categories)', false)
+    .option('--categories <file>', 'image labels: JSON {path: label} or CSV lines path,label')
+    .option('--extractor-dir <dir>', 'folder holding inception-fid.onnx, keras-inception-v3.onnx, biomedclip.onnx (default MEDSYNTH_HOME/extractors)')
+    .option('--cache-dir <dir>', 'feature cache (default MEDSYNTH_HOME/feature-cache)')
+    .option('--no-cache', 'extract every image again and store nothing')
+    .option('--batch-size <n>', 'images per model run (default 16)', positive)
+    .option('--kid-subsets <n>', 'KID subsets (default 100)', positive)
+    .option('--kid-subset-size <n>', 'KID subset size (default 1000)', positive)
+    .option('--isc-splits <n>', 'Inception Score splits (default 10)', positive)
+    .option('--prdc-k <n>', 'k of precision/recall/density/coverage (default 5)', positive)
+    .option('--bootstrap <n>', 'FID bootstrap resamples for a 95% interval', positive)
+    .option('--seed <n>', 'seed of KID subsets, IS shuffle and bootstrap (default 2020)', nonNegative)
+    .option('--pairs <file>', 'medvqa-gi-2025 prompt pairs: JSON [{"a": prompt, "b": prompt, "real"?: [paths]}]')
+    .option('--out <file>', 'write the full result as JSON')
+    .option('--dry-run', 'print the resolved evaluate() options and exit', false)
+    .action(lazy('eval'));
 
   program
     .command('validate')
