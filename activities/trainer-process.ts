@@ -1,8 +1,7 @@
 // Runs the Python trainer as a child process and turns its stdout JSON lines into events.
 // Cancellation sends SIGTERM (the trainer checkpoints and exits); if the worker itself dies, the
 // kernel sends the trainer SIGTERM too (setpriv --pdeathsig), so no orphan keeps training.
-import { existsSync } from 'node:fs';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -24,6 +23,12 @@ export interface TrainerRun {
   gracefulStopMs?: number;
 }
 
+/** The project's Python and the environment that lets it import the trainer package. */
+export function trainerPython(python = path.join(projectRoot, '.venv/bin/python')) {
+  if (!existsSync(python)) throw new UserError(`no Python at ${python}: run "npm run setup" first`);
+  return { python, env: { PYTHONPATH: path.join(projectRoot, 'trainer'), PYTHONUNBUFFERED: '1' } };
+}
+
 export class TrainerCrash extends Error {
   override name = 'TrainerCrash';
 }
@@ -34,8 +39,7 @@ export async function runTrainer(run: TrainerRun): Promise<Extract<TrainerEvent,
   await mkdir(run.outDir, { recursive: true });
   const jobFile = path.join(run.outDir, `${run.command}-job.json`);
   await writeFile(jobFile, JSON.stringify(run.job, null, 2));
-  const python = run.python ?? path.join(projectRoot, '.venv/bin/python');
-  if (!existsSync(python)) throw new UserError(`no Python at ${python}: run "npm run setup" first`);
+  const { python, env } = trainerPython(run.python);
 
   const args = ['-m', 'medsynth_trainer', run.command, '--spec', jobFile, '--out', run.outDir];
   if (run.resume) args.push('--resume', run.resume);
@@ -43,7 +47,7 @@ export async function runTrainer(run: TrainerRun): Promise<Extract<TrainerEvent,
   const tail: string[] = [];
   const child = execa('setpriv', ['--pdeathsig', 'TERM', '--', python, ...args], {
     cwd: projectRoot,
-    env: { PYTHONPATH: path.join(projectRoot, 'trainer'), PYTHONUNBUFFERED: '1' },
+    env,
     cancelSignal: run.signal,
     forceKillAfterDelay: run.gracefulStopMs ?? 120_000,
     buffer: false,

@@ -1,6 +1,7 @@
 // evaluate(): images in, numbers out. Lists both sets, extracts the protocol's features once
 // (from the cache where it has them), runs every metric of the protocol on them, overall and
 // per category, and returns the numbers with sample counts and warnings.
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../errors.ts';
 import { resolvePaths } from '../settings.ts';
@@ -61,6 +62,15 @@ export interface EvaluationResult {
   failed: FailedImage[];
 }
 
+/** The exporter writes <file>.json beside each ONNX file; it says whether the weights are real. */
+async function exportedWeights(onnxFile: string): Promise<string | null> {
+  try {
+    return (JSON.parse(await readFile(`${onnxFile}.json`, 'utf8')) as { weights?: string }).weights ?? null;
+  } catch {
+    return null;
+  }
+}
+
 function checkCount(set: string, n: number, failed: number): void {
   if (n === 0) throw new UserError(`${set}: no readable images${failed ? ` (${failed} unreadable)` : ''}`);
   if (n === 1) throw new UserError(`${set}: only 1 readable image; statistics need at least 2`);
@@ -105,6 +115,11 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluationResult>
 
   const failed = [...real.failed, ...fake.failed];
   const warnings: string[] = [];
+  if ((await exportedWeights(extractor.spec.onnx)) === 'random') {
+    warnings.push(
+      `${extractor.spec.name} has random weights (${extractor.spec.onnx}): these numbers exercise the pipeline only and compare with nothing published`,
+    );
+  }
   if (failed.length > 0) {
     warnings.push(`${failed.length} unreadable image(s) left out: ${failed.map((f) => `${f.path} (${f.reason})`).join('; ')}`);
   }

@@ -26,7 +26,7 @@ py_stamp=$(stamp "${req_files[@]}" "${nodeps_files[@]}")
 if [ ! -x .venv/bin/python ] || [ "$(cat .venv/.medsynth-stamp 2>/dev/null)" != "$py_stamp" ]; then
   echo "setup: building Python venv .venv from ${req_files[*]} ${nodeps_files[*]}" >&2
   [ -x .venv/bin/python ] || python3 -m venv .venv
-  pip=(.venv/bin/python -m pip install --quiet --disable-pip-version-check)
+  pip=(.venv/bin/python -m pip install -qq --disable-pip-version-check)
   "${pip[@]}" "${req_files[@]/#/-r}" >&2
   [ ${#nodeps_files[@]} -eq 0 ] || "${pip[@]}" --no-deps "${nodeps_files[@]/#/-r}" >&2
   echo "$py_stamp" > .venv/.medsynth-stamp

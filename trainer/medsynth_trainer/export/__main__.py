@@ -38,7 +38,10 @@ def main(argv: list[str] | None = None) -> int:
     model = EXTRACTORS[args.extractor].build(args.weights, args.seed, args.weights_file)
     export_onnx(model, EXTRACTORS[args.extractor].SPEC, args.out)
     seed = args.seed if args.weights == "random" else None
-    print(json.dumps(describe(args.extractor, args.weights, seed, args.out, time.monotonic() - started)))
+    description = describe(args.extractor, args.weights, seed, args.out, time.monotonic() - started)
+    # The sidecar tells evaluations what they ran on (random weights are for tests and demos only).
+    Path(f"{args.out}.json").write_text(json.dumps(description, indent=2) + "\n")
+    print(json.dumps(description))
     return 0
 
 
