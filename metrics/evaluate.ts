@@ -71,6 +71,11 @@ async function exportedWeights(onnxFile: string): Promise<string | null> {
   }
 }
 
+/** A metric skipped for want of images is a warning that says how many it needs, never a NaN. */
+function tooFewImages(metric: { name: string; minSamples: number }, real: number, fake: number): string | null {
+  return Math.min(real, fake) < metric.minSamples ? `${metric.name}: ${real} real and ${fake} fake images; needs ${metric.minSamples} of each` : null;
+}
+
 function checkCount(set: string, n: number, failed: number): void {
   if (n === 0) throw new UserError(`${set}: no readable images${failed ? ` (${failed} unreadable)` : ''}`);
   if (n === 1) throw new UserError(`${set}: only 1 readable image; statistics need at least 2`);
@@ -133,6 +138,11 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluationResult>
   const values: Record<string, number> = {};
   const details: Record<string, unknown> = {};
   for (const metric of protocolMetrics) {
+    const skip = tooFewImages(metric, real.paths.length, fake.paths.length);
+    if (skip) {
+      warnings.push(skip);
+      continue;
+    }
     const out = await metric.compute(input);
     assertFinite(out.values, metric.name);
     Object.assign(values, out.values);
@@ -149,9 +159,9 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluationResult>
       const sub = { ...input, real: subset(real, inCategory), fake: subset(fake, inCategory) };
       const result: CategoryResult = { counts: { real: sub.real.paths.length, fake: sub.fake.paths.length }, metrics: {}, warnings: [] };
       for (const metric of protocolMetrics.filter((m) => m.perCategory)) {
-        const n = Math.min(result.counts.real, result.counts.fake);
-        if (n < metric.minSamples) {
-          result.warnings.push(`${metric.name}: ${result.counts.real} real and ${result.counts.fake} fake images; needs ${metric.minSamples} of each`);
+        const skip = tooFewImages(metric, result.counts.real, result.counts.fake);
+        if (skip) {
+          result.warnings.push(skip);
           continue;
         }
         try {

@@ -71,6 +71,7 @@ export async function randomOnnx(name: 'inception-fid' | 'keras-inception-v3' | 
     maxBuffer: 1 << 24,
   });
   await rename(tmp, file);
+  await rename(`${tmp}.json`, `${file}.json`).catch(() => undefined); // the exporter's sidecar
   // exports of older exporter sources are 100-350 MB each: keep only the current one
   for (const old of readdirSync(onnxDir)) {
     if (old.startsWith(`${name}-random-${seed}-`) && path.join(onnxDir, old) !== file && old.endsWith('.onnx')) await rm(path.join(onnxDir, old), { force: true });
@@ -82,7 +83,11 @@ export async function randomOnnx(name: 'inception-fid' | 'keras-inception-v3' | 
 export async function randomExtractorDir(names: ('inception-fid' | 'keras-inception-v3' | 'biomedclip')[]): Promise<string> {
   const dir = await tempDir('medsynth-extractors-');
   const { symlink } = await import('node:fs/promises');
-  for (const name of names) await symlink(await randomOnnx(name), path.join(dir, `${name}.onnx`));
+  for (const name of names) {
+    const file = await randomOnnx(name);
+    await symlink(file, path.join(dir, `${name}.onnx`));
+    if (existsSync(`${file}.json`)) await symlink(`${file}.json`, path.join(dir, `${name}.onnx.json`));
+  }
   return dir;
 }
 

@@ -3,7 +3,7 @@
 // resumes from the checkpoint in the last heartbeat; a cancelled run leaves a usable checkpoint.
 import { execa, type ResultPromise } from 'execa';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir } from 'node:fs/promises';
+import { mkdtemp, readdir, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
@@ -20,6 +20,7 @@ import { createWorker, workflowsPath } from '../../worker.ts';
 import type { ExperimentInput } from '../../workflows/messages.ts';
 import { testServices } from '../helpers/services.ts';
 import { writeTinyDataset } from '../helpers/tiny-dataset.ts';
+import { randomExtractorDir } from '../metrics/helpers.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const steps = 24;
@@ -68,7 +69,12 @@ describe('training through the workflow', () => {
     return child;
   }
 
-  function input(name: string, method: Record<string, unknown>, generation?: Record<string, unknown>): ExperimentInput {
+  function input(
+    name: string,
+    method: Record<string, unknown>,
+    generation?: Record<string, unknown>,
+    evaluation?: Record<string, unknown>,
+  ): ExperimentInput {
     const spec = resolveSpecPaths(
       parseSpec({
         name,
@@ -76,6 +82,7 @@ describe('training through the workflow', () => {
         baseModel: { id: 'tiny', resolution: 32 },
         method: { kind: 'lora', steps, batchSize: 2, checkpointEvery: 4, mixedPrecision: 'no', rank: 4, learningRate: 1e-3, ...method },
         ...(generation ? { generation } : {}),
+        ...(evaluation ? { evaluation } : {}),
       }),
     );
     return {
@@ -90,6 +97,8 @@ describe('training through the workflow', () => {
     const services = testServices();
     const home = await mkdtemp(path.join(os.tmpdir(), 'medsynth-train-home-'));
     paths = resolvePaths({ MEDSYNTH_HOME: home });
+    // evaluation reads MEDSYNTH_HOME/extractors: the random-weight FID Inception the metrics tests export
+    await symlink(await randomExtractorDir(['inception-fid']), path.join(home, 'extractors'));
     env = { ...process.env, TEMPORAL_ADDRESS: services.temporalAddress, MLFLOW_TRACKING_URI: services.mlflowUri, MEDSYNTH_HOME: home };
     client = new Client({ connection: await Connection.connect({ address: services.temporalAddress }) });
     mlflow = new MlflowClient(services.mlflowUri);
@@ -116,12 +125,17 @@ describe('training through the workflow', () => {
     await client?.connection.close();
   });
 
-  it('resumes on a second worker after the first is killed with SIGKILL, and logs every step once', async () => {
+  it('resumes on a second worker after the first is killed with SIGKILL, logs every step once, and evaluates', async () => {
     const first = startGpuWorker();
     const id = `train-kill-${Date.now()}`;
     const handle = await startExperiment(
       client,
-      input('train-kill', {}, { prompts: ['an endoscopy image of a polyp'], seeds: [0, 1], steps: 2, batchSize: 2 }),
+      input(
+        'train-kill',
+        {},
+        { prompts: ['an endoscopy image of a polyp'], seeds: [0, 1], steps: 2, batchSize: 2 },
+        { protocols: ['standard'], realSplit: 'all' },
+      ),
       id,
       queue,
     );
@@ -146,6 +160,13 @@ describe('training through the workflow', () => {
     expect(history).toHaveLength(steps);
     const generated = await withStore(paths.store, (s) => s.query(`select count(*) from generated_images where run_id = '${id}'`), { readOnly: true });
     expect(generated.rows).toEqual([[2]]);
+
+    const standard = result.evaluation?.standard;
+    expect(standard?.counts).toMatchObject({ real: 8, fake: 2 });
+    expect(standard?.warnings.join('\n')).toMatch(/random weights/);
+    const fid = await withStore(paths.store, (s) => s.getMetrics(id, 'eval.standard.frechet_inception_distance'), { readOnly: true });
+    expect(fid.length).toBeGreaterThan(0);
+    expect(fid.every((m) => Number.isFinite(m.value))).toBe(true);
   });
 
   it('cancelling mid-training leaves a checkpoint that a new trainer resumes from', async () => {
