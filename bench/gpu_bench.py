@@ -126,15 +126,7 @@ TINY = {
     "text": {**SD15["text"], "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2,
              "num_attention_heads": 4, "projection_dim": 32},
 }
-SCHEDULER = dict(  # SD 1.5's scheduler/scheduler_config.json
-    beta_start=0.00085,
-    beta_end=0.012,
-    beta_schedule="scaled_linear",
-    num_train_timesteps=1000,
-    set_alpha_to_one=False,
-    skip_prk_steps=True,
-    steps_offset=1,
-)
+from medsynth_trainer.tiny_model import SD15_SCHEDULER as SCHEDULER  # noqa: E402  (SD 1.5's scheduler config)
 
 # ---- sizes per mode ----------------------------------------------------------------------------------------
 

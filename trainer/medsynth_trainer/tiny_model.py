@@ -17,6 +17,16 @@ log = logging.getLogger(__name__)
 
 PRESET_VERSION = 1  # bump when the configs below change, so stale caches are not reused
 SEED = 0
+# SD 1.5's scheduler/scheduler_config.json (the tiny preset and the GPU benchmark share it)
+SD15_SCHEDULER = dict(
+    beta_start=0.00085,
+    beta_end=0.012,
+    beta_schedule="scaled_linear",
+    num_train_timesteps=1000,
+    set_alpha_to_one=False,
+    skip_prk_steps=True,
+    steps_offset=1,
+)
 
 
 def default_tiny_dir() -> Path:
@@ -50,7 +60,9 @@ def ensure_tiny_model(directory: Path | None = None) -> Path:
 
 def build_tiny_pipeline():
     import torch
-    from diffusers import AutoencoderKL, PNDMScheduler, StableDiffusionPipeline, UNet2DConditionModel
+    from diffusers import AutoencoderKL, PNDMScheduler, UNet2DConditionModel
+
+    from .sampling import pipeline_from_modules
     from transformers import CLIPTextConfig, CLIPTextModel
 
     torch.manual_seed(SEED)
@@ -92,15 +104,7 @@ def build_tiny_pipeline():
             pad_token_id=49407,
         )
     )
-    scheduler = PNDMScheduler(
-        beta_start=0.00085,
-        beta_end=0.012,
-        beta_schedule="scaled_linear",
-        num_train_timesteps=1000,
-        set_alpha_to_one=False,
-        skip_prk_steps=True,
-        steps_offset=1,
-    )
+    scheduler = PNDMScheduler(**SD15_SCHEDULER)
     from transformers import CLIPTokenizer
 
     tokenizer_dir = Path(tempfile.mkdtemp(prefix="tiny-tokenizer-"))
@@ -109,13 +113,4 @@ def build_tiny_pipeline():
         tokenizer = CLIPTokenizer.from_pretrained(tokenizer_dir)
     finally:
         shutil.rmtree(tokenizer_dir, ignore_errors=True)
-    return StableDiffusionPipeline(
-        vae=vae,
-        text_encoder=text_encoder,
-        tokenizer=tokenizer,
-        unet=unet,
-        scheduler=scheduler,
-        safety_checker=None,
-        feature_extractor=None,
-        requires_safety_checker=False,
-    )
+    return pipeline_from_modules(tokenizer, text_encoder, vae, unet, scheduler)

@@ -1,19 +1,12 @@
 """Export a feature-extractor module to ONNX (dynamic batch) and describe the file."""
 
-import hashlib
 from pathlib import Path
 
 import torch
 
+from ..hashing import sha256_file as sha256_of
+
 OPSET = 17
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def export_onnx(model: torch.nn.Module, spec: dict, out: Path) -> None:
