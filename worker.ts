@@ -23,22 +23,29 @@ export interface WorkerConfig {
   taskQueueName?: string;
   /** A pre-built bundle (tests build it once); otherwise workflows are bundled from source. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** SDK log level of this process (default WARN) */
+  logLevel?: LogLevel;
 }
 
+type LogLevel = 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
 let runtimeInstalled = false;
-/** The SDK logs every worker state change at INFO: too chatty beside progress bars. */
-function quietRuntime(): void {
+/**
+ * The SDK logs every worker state change at INFO: too chatty beside progress bars. A worker
+ * inside `medsynth run` logs errors only (the run's own outcome is printed anyway);
+ * MEDSYNTH_LOG_LEVEL overrides either.
+ */
+function quietRuntime(level: LogLevel): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   try {
-    Runtime.install({ logger: new DefaultLogger((process.env.MEDSYNTH_LOG_LEVEL as 'WARN' | undefined) ?? 'WARN') });
+    Runtime.install({ logger: new DefaultLogger((process.env.MEDSYNTH_LOG_LEVEL as LogLevel | undefined) ?? level) });
   } catch {
     // another part of this process installed the runtime first; keep its logger
   }
 }
 
 export async function createWorker(config: WorkerConfig): Promise<{ worker: Worker; connection: NativeConnection }> {
-  quietRuntime();
+  quietRuntime(config.logLevel ?? 'WARN');
   const all = createActivities({ paths: config.paths, mlflow: new MlflowClient(config.mlflowUri) });
   const activities = Object.fromEntries(queueActivities[config.queue].map((name) => [name, all[name]]));
   const workflows: Partial<WorkerOptions> =

@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { activityInfo, cancellationSignal } from '@temporalio/activity';
 import { putArtifact } from '../artifacts/content-store.ts';
+import { runPool } from '../datasets/pool.ts';
 import type { GenerateJob } from '../experiments/jobs.ts';
 import type { Experiment } from '../experiments/schema.ts';
 import { UserError } from '../errors.ts';
@@ -13,6 +14,9 @@ import type { GenerateResult, RunRef, TrainResult } from '../workflows/messages.
 import type { ActivityDeps } from './deps.ts';
 import { keepHeartbeating } from './heartbeat.ts';
 import { runTrainer } from './trainer-process.ts';
+
+/** Images stored and uploaded at once: MLflow's artifact proxy handles a few PUTs in parallel well. */
+const uploadConcurrency = 4;
 
 export interface GenerateInput {
   run: RunRef;
@@ -75,14 +79,12 @@ export function generateActivity(deps: ActivityDeps) {
       .filter(Boolean)
       .map((line) => JSON.parse(line) as ProvenanceRow);
     const images: Array<ProvenanceRow & { stored: string }> = [];
-    for (const row of rows) {
-      const stored = await putArtifact(deps.paths.artifacts, path.resolve(outDir, row.path));
-      images.push({ ...row, stored: stored.path });
-    }
     await deps.mlflow.uploadArtifact(run.mlflowRunId, path.join(outDir, 'provenance.jsonl'), 'generated/provenance.jsonl');
-    for (const image of images) {
-      await deps.mlflow.uploadArtifact(run.mlflowRunId, image.stored, `generated/images/${path.basename(image.stored)}`);
-    }
+    await runPool(rows, uploadConcurrency, async (row) => {
+      const stored = await putArtifact(deps.paths.artifacts, path.resolve(outDir, row.path));
+      await deps.mlflow.uploadArtifact(run.mlflowRunId, stored.path, `generated/images/${path.basename(stored.path)}`);
+      images.push({ ...row, stored: stored.path });
+    });
     await withStore(deps.paths.store, (store) =>
       store.saveGeneratedImages(
         run.runId,

@@ -41,14 +41,14 @@ export function startRunActivity({ paths, mlflow }: ActivityDeps) {
       (await mlflow.createRun({ experimentId, runName: runId, startTime: input.at, tags: runTags(input, paths.store) }))
         .info.run_id;
     const params = flattenParams(spec);
-    await mlflow.logBatch({ runId: mlflowRunId, params });
-
     const specFile = path.join(paths.artifacts, 'specs', `${input.specHash}.json`);
     await mkdir(path.dirname(specFile), { recursive: true });
     await writeFile(specFile, JSON.stringify(spec, null, 2));
-    await mlflow.uploadArtifact(mlflowRunId, specFile, 'spec.json');
 
-    await withStore(paths.store, async (store) => {
+    // Independent writes, each idempotent: MLflow params, the spec artifact, the DuckDB rows.
+    const logParams = mlflow.logBatch({ runId: mlflowRunId, params });
+    const uploadSpec = mlflow.uploadArtifact(mlflowRunId, specFile, 'spec.json');
+    const storeRun = withStore(paths.store, async (store) => {
       await store.upsertRun({
         run_id: runId,
         name: runId,
@@ -65,6 +65,7 @@ export function startRunActivity({ paths, mlflow }: ActivityDeps) {
       });
       await store.logParams(runId, params);
     });
+    await Promise.all([logParams, uploadSpec, storeRun]);
     return { runId, mlflowExperimentId: experimentId, mlflowRunId };
   };
 }

@@ -55,11 +55,12 @@ export async function runExperiment(input: ExperimentInput, stack: Stack, opts: 
       return null;
     }
     if (!opts.worker) return await followExperiment(handle);
-    const config = { temporalAddress: stack.temporalAddress, mlflowUri: stack.mlflowUri, paths: stack.paths };
+    const config = { temporalAddress: stack.temporalAddress, mlflowUri: stack.mlflowUri, paths: stack.paths, logLevel: 'ERROR' as const };
     const workers = [await createWorker({ ...config, queue: 'cpu' }), await createWorker({ ...config, queue: 'gpu' })];
     try {
       const followed = followExperiment(handle);
-      await Promise.all(workers.map(({ worker }) => worker.runUntil(followed)));
+      // Both workers must have stopped before their connections close, whatever the run's outcome.
+      await Promise.allSettled(workers.map(({ worker }) => worker.runUntil(followed)));
       return await followed;
     } finally {
       await Promise.all(workers.map(({ connection }) => connection.close()));

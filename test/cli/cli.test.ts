@@ -1,13 +1,14 @@
 // The command line as a user meets it: a real process, real services, real files.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { testServices } from '../helpers/services.ts';
 import { writeTinyDataset, type TinyDataset } from '../helpers/tiny-dataset.ts';
+import { randomExtractorDir } from '../metrics/helpers.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const sharedData = path.resolve(root, '../shared/data');
@@ -75,6 +76,8 @@ describe('medsynth run, status and query against real services', () => {
       MLFLOW_TRACKING_URI: services.mlflowUri,
       MEDSYNTH_HOME: await mkdtemp(path.join(os.tmpdir(), 'medsynth-cli-home-')),
     };
+    // the kvasir-mini example evaluates with the standard protocol: give it the random-weight extractor
+    await symlink(await randomExtractorDir(['inception-fid']), path.join(env.MEDSYNTH_HOME!, 'extractors'));
     tiny = await writeTinyDataset();
   });
 
@@ -93,7 +96,15 @@ describe('medsynth run, status and query against real services', () => {
     expect(query.stdout).toContain('FINISHED');
   });
 
-  it.skipIf(!existsSync(sharedData))('ingests the real sample data with the example specs (../shared/data)', async () => {
+  it('a run that fails on bad input says why in one line and exits 1', async () => {
+    const missing = path.join(tiny.root, 'no-such-folder');
+    const run = await medsynth(['run', 'experiments/examples/kvasir-classes.yaml', '--worker', '--data', missing], env);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(new RegExp(`error: the run failed: .*${missing}`));
+    expect(run.stderr).not.toMatch(/internal error|^\s+at /m);
+  });
+
+  it.skipIf(!existsSync(sharedData))('runs the example specs on the real sample data (../shared/data)', async () => {
     for (const [spec, folder, images] of [
       ['experiments/examples/kvasir-mini.yaml', 'kvasir-mini', 2900],
       ['experiments/examples/medvqa-gi-2024-dev.yaml', 'medvqa-gi-2024-dev', 1714], // 1,722 files, 8 exact duplicates
