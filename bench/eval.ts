@@ -120,8 +120,8 @@ int main(void) { struct timespec a, b; unsigned long x = 0, n = 500000000UL;
   try {
     execFileSync('mkdir', ['-p', dir]);
     execFileSync('cc', ['-O2', '-x', 'c', '-o', path.join(dir, 'clock'), '-'], { input: source });
-    const runs = [0, 1, 2].map(() => Number(execFileSync(path.join(dir, 'clock'), { encoding: 'utf8' })));
-    return { ghz: round(Math.max(...runs), 2), how: 'measured: dependent integer adds timed in C, best of 3' };
+    const runs = [0, 1, 2, 3, 4].map(() => Number(execFileSync(path.join(dir, 'clock'), { encoding: 'utf8' })));
+    return { ghz: round(Math.max(...runs), 2), how: 'measured: dependent integer adds timed in C, best of 5 before and after the runs' };
   } catch {
     const mhz = Number(/cpu MHz\s*:\s*([\d.]+)/.exec(execFileSync('cat', ['/proc/cpuinfo'], { encoding: 'utf8' }))?.[1] ?? 2600);
     return { ghz: round(mhz / 1000, 2), how: 'nominal, from /proc/cpuinfo' };
@@ -167,6 +167,7 @@ async function main(): Promise<void> {
   await oursFid(extractor, real.slice(0, 64), fake.slice(0, 64)); // warm-up: page cache, JIT, ORT arenas
   await ref.ask({ cmd: 'run', real: real.slice(0, 64), fake: fake.slice(0, 64), batch: BATCH });
 
+  const clockBefore = measuredClockGHz();
   const perRun: { ours: number; reference: number; ratio: number; oursFidS: number; refFidS: number; oursFid: number; refFid: number }[] = [];
   const total = 2 * perSet;
   for (let i = 0; i < runs; i++) {
@@ -209,7 +210,9 @@ async function main(): Promise<void> {
   }
 
   const cpu = os.cpus()[0]?.model.trim() ?? 'unknown CPU';
-  const clock = measuredClockGHz();
+  // Load from other processes can only make the measured clock lower: keep the higher of two.
+  const clockAfter = measuredClockGHz();
+  const clock = clockAfter.ghz >= clockBefore.ghz ? clockAfter : clockBefore;
   const peak = threads * clock.ghz * 1e9 * 2 /* FMA pipes */ * 16 /* fp32 lanes of 512 bits */ * 2; /* flops per FMA */
   const ratios = perRun.map((r) => r.ratio);
   const e2eIps = median(perRun.map((r) => r.ours));
