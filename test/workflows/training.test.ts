@@ -23,7 +23,8 @@ import { writeTinyDataset } from '../helpers/tiny-dataset.ts';
 import { randomExtractorDir } from '../metrics/helpers.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
-const steps = 24;
+// long enough that a heartbeat with a mid-run checkpoint is seen before training ends, even on a fast machine
+const steps = 48;
 
 interface TrainBeat {
   step: number;
