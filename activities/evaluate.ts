@@ -10,6 +10,7 @@ import { withStore, type MetricPoint } from '../store/index.ts';
 import type { DatasetSummary, EvaluationSummary, RunRef } from '../workflows/messages.ts';
 import type { ActivityDeps } from './deps.ts';
 import { keepHeartbeating } from './heartbeat.ts';
+import { logRunArtifact, logRunMetrics } from './run-records.ts';
 import { UserError } from '../errors.ts';
 
 export interface EvaluateInput {
@@ -67,7 +68,7 @@ export function evaluateActivity(deps: ActivityDeps) {
         });
         const file = path.join(outDir, `${protocol}.json`);
         await writeFile(file, JSON.stringify(result, null, 2));
-        await deps.mlflow.uploadArtifact(run.mlflowRunId, file, `evaluation/${protocol}.json`);
+        await logRunArtifact(deps, run, file, `evaluation/${protocol}.json`, 'evaluation');
         for (const [name, value] of Object.entries(result.metrics)) points.push({ name: `eval.${protocol}.${name}`, step: 0, value });
         for (const [category, c] of Object.entries(result.categories ?? {})) {
           for (const [name, value] of Object.entries(c.metrics)) points.push({ name: `eval.${protocol}.${name}`, step: 0, value, category });
@@ -77,11 +78,7 @@ export function evaluateActivity(deps: ActivityDeps) {
     } finally {
       stopBeats();
     }
-    await deps.mlflow.logBatch({
-      runId: run.mlflowRunId,
-      metrics: points.map((p) => ({ key: p.category ? `${p.name}.${p.category}` : p.name, value: p.value, step: 0, timestamp: input.at })),
-    });
-    await withStore(deps.paths.store, (store) => store.logMetrics(run.runId, points));
+    await logRunMetrics(deps, run, points, input.at);
     return summary;
   };
 }

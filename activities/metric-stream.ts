@@ -1,8 +1,8 @@
 // Streams metrics by step into DuckDB and MLflow in small batches while a trainer runs.
-import { withStore } from '../store/index.ts';
 import type { MetricPoint } from '../store/index.ts';
 import type { ActivityDeps } from './deps.ts';
 import type { RunRef } from '../workflows/messages.ts';
+import { logRunMetrics } from './run-records.ts';
 
 export interface MetricStream {
   push(point: MetricPoint): void;
@@ -11,12 +11,8 @@ export interface MetricStream {
   close(): Promise<void>;
 }
 
-/**
- * MLflow keeps a metric point once per (key, value, step, timestamp); a retried or resumed
- * attempt re-logs the steps after its checkpoint, so timestamps must not depend on when that
- * happens: each point is stamped `origin + step` ms, with `origin` fixed by the workflow.
- */
-export function metricStream({ paths, mlflow }: ActivityDeps, run: RunRef, origin: number, everyMs = 5000): MetricStream {
+/** Points are stamped as logRunMetrics says, so a resumed attempt's replayed steps dedupe. */
+export function metricStream(deps: ActivityDeps, run: RunRef, origin: number, everyMs = 5000): MetricStream {
   let buffer: MetricPoint[] = [];
   let queue: Promise<void> = Promise.resolve();
   const write = async () => {
@@ -24,16 +20,7 @@ export function metricStream({ paths, mlflow }: ActivityDeps, run: RunRef, origi
     buffer = [];
     if (points.length === 0) return;
     try {
-      await mlflow.logBatch({
-        runId: run.mlflowRunId,
-        metrics: points.map((p) => ({
-          key: p.category ? `${p.name}.${p.category}` : p.name,
-          value: p.value,
-          step: p.step,
-          timestamp: origin + p.step,
-        })),
-      });
-      await withStore(paths.store, (store) => store.logMetrics(run.runId, points));
+      await logRunMetrics(deps, run, points, origin);
     } catch (err) {
       buffer = points.concat(buffer); // kept for the next flush; both writes are idempotent
       throw err;

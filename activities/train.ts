@@ -11,6 +11,7 @@ import { withStore } from '../store/index.ts';
 import type { DatasetSummary, RunRef, TrainResult } from '../workflows/messages.ts';
 import type { ActivityDeps } from './deps.ts';
 import { keepHeartbeating } from './heartbeat.ts';
+import { logRunArtifact } from './run-records.ts';
 import { metricStream } from './metric-stream.ts';
 import { runTrainer } from './trainer-process.ts';
 import { UserError } from '../errors.ts';
@@ -131,18 +132,7 @@ async function storeWeights(
     const stored = await putArtifact(deps.paths.artifacts, file);
     if (!isDir) kept = stored.path;
     const artifactPath = isDir ? `model/${path.basename(model.path)}/${path.basename(file)}` : `model/${path.basename(file)}`;
-    await deps.mlflow.uploadArtifact(run.mlflowRunId, stored.path, artifactPath);
-    await withStore(deps.paths.store, (store) =>
-      store.recordArtifact({
-        run_id: run.runId,
-        path: artifactPath,
-        sha256: stored.sha256,
-        kind: model.kind,
-        bytes: stored.bytes,
-        uri: `runs:/${run.mlflowRunId}/${artifactPath}`,
-        local_path: stored.path,
-      }),
-    );
+    await logRunArtifact(deps, run, stored.path, artifactPath, model.kind, stored.sha256);
   }
   return { path: kept, sha256: model.sha256 };
 }

@@ -1,6 +1,7 @@
 // The medsynth command line. Pure wiring: each command's flags map 1:1 onto the options of a
 // function in cli/commands/, and errors are caught once, here.
 import { Argument, Command, InvalidArgumentError, Option } from 'commander';
+import { rootMessage } from '../errors.ts';
 
 // Commands are imported when they run, so `--help` does not load Temporal, DuckDB or sharp.
 const commands = {
@@ -134,19 +135,12 @@ export function buildProgram(): Command {
   return program;
 }
 
-function rootCause(err: unknown): unknown {
-  let e = err;
-  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
-  return e;
-}
-
 export async function main(argv = process.argv): Promise<void> {
   try {
     await buildProgram().parseAsync(argv);
   } catch (err) {
-    const cause = rootCause(err);
     if (err instanceof Error && err.name === 'WorkflowFailedError') {
-      process.stderr.write(`error: the run failed: ${(cause as Error).message}\n`);
+      process.stderr.write(`error: the run failed: ${rootMessage(err)}\n`);
     } else if (err instanceof Error && err.name === 'BadInput') {
       process.stderr.write(`error: ${err.message}\n`);
     } else {

@@ -8,6 +8,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
+import { rootMessage } from '../errors.ts';
 import { evaluateActivity, generateActivity, ingestActivity, trackingActivity, trainActivity } from '../temporal.config.ts';
 import {
   progressQuery,
@@ -84,11 +85,4 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
     await CancellationScope.nonCancellable(() => tracking.finishRun({ run, status, error: rootMessage(err) }));
     throw err;
   }
-}
-
-/** Temporal wraps an activity's error in an ActivityFailure; the user wants the innermost message. */
-function rootMessage(err: unknown): string {
-  let e = err;
-  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
-  return e instanceof Error ? e.message : String(e);
 }

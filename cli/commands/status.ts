@@ -1,7 +1,9 @@
 // medsynth status [ID] / medsynth cancel ID: read and steer experiment runs.
 import { connectClient, getHandle, readLiveState } from '../../client.ts';
 import type { ExperimentResult } from '../../workflows/messages.ts';
+import { rootMessage } from '../../errors.ts';
 import { stack as connectStack } from '../context.ts';
+import { stageViews } from '../follow.ts';
 import { formatResult } from '../summary.ts';
 
 export async function statusCommand(id: string | undefined, opts: { limit: number }): Promise<void> {
@@ -22,20 +24,15 @@ export async function statusCommand(id: string | undefined, opts: { limit: numbe
     process.stdout.write(`${id}: ${description.status.name} (started ${description.startTime.toISOString()})\n`);
     if (description.status.name === 'RUNNING') {
       const live = await readLiveState(handle);
-      for (const [stage, state] of Object.entries(live.progress?.stages ?? {})) {
-        const hb = Object.values(live.activityProgress)[0];
-        const detail = state === 'running' && hb ? ` ${hb.done}/${hb.total}` : '';
-        process.stdout.write(`  ${stage.padEnd(7)} ${state}${detail}\n`);
+      for (const v of stageViews(live, new Map())) {
+        const detail = v.state === 'running' && v.total > 1 ? ` ${v.done}/${v.total}` : '';
+        process.stdout.write(`  ${v.stage.padEnd(8)} ${v.state}${detail}\n`);
       }
     } else if (description.status.name === 'COMPLETED') {
       const result = (await handle.result()) as ExperimentResult;
       process.stdout.write(`${formatResult(result, stack)}\n`);
     } else {
-      await handle.result().catch((err: Error) => {
-        let e: unknown = err;
-        while (e instanceof Error && e.cause instanceof Error) e = e.cause;
-        process.stdout.write(`  ${(e as Error).message}\n`);
-      });
+      await handle.result().catch((err: unknown) => process.stdout.write(`  ${rootMessage(err)}\n`));
     }
   } finally {
     await client.connection.close();

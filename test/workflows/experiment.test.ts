@@ -9,6 +9,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities/index.ts';
+import { rootMessage } from '../../errors.ts';
 import { startExperiment } from '../../client.ts';
 import { parseSpec, resolveSpecPaths, specHash } from '../../experiments/load.ts';
 import { resolvePaths, type Paths } from '../../settings.ts';
@@ -116,9 +117,7 @@ describe('experiment workflow', () => {
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(WorkflowFailedError);
-    let cause: unknown = err;
-    while (cause instanceof Error && cause.cause instanceof Error) cause = cause.cause;
-    expect((cause as Error).message).toContain(missing);
+    expect(rootMessage(err)).toContain(missing);
 
     const history = await handle.fetchHistory();
     const ingestAttempts = history.events!.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt ?? 0);
