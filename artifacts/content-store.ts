@@ -1,5 +1,5 @@
 // A content-addressed store: bytes are kept once, at <root>/<sha[0:2]>/<sha><ext>. Artifacts
-// (weights, generated images) and embedded dataset images (datasets/blob-store.ts) both live in one.
+// (weights, generated images) and embedded dataset images (datasets/embedded-images.ts) both live in one.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { copyFile, link, mkdir, rename, stat, writeFile } from 'node:fs/promises';

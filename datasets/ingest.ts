@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { DatasetSpec } from '../experiments/schema.ts';
 import { adapters } from './adapters/index.ts';
-import { createBlobStore } from './blob-store.ts';
+import { createEmbeddedImages } from './embedded-images.ts';
 import { manifestHash } from './manifest-hash.ts';
 import { mergeDuplicates } from './merge-duplicates.ts';
 import { runPool, take } from './pool.ts';
@@ -33,7 +33,7 @@ export async function ingestDataset(spec: DatasetSpec, opts: IngestOptions = {})
   try {
     const total = Math.min(listing.total, spec.limit ?? Infinity);
     const progress = progressReporter(total, opts.onProgress);
-    const scan = createScanner(spec.maxPixels, createBlobStore(path.resolve(opts.blobDir ?? '.medsynth/blobs')));
+    const scan = createScanner(spec.maxPixels, createEmbeddedImages(path.resolve(opts.blobDir ?? '.medsynth/blobs')));
     const images: ScannedImage[] = [];
     const rejects: RejectRow[] = [...listing.rejects];
     const concurrency = opts.concurrency ?? defaultConcurrency();

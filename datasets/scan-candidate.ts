@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { Candidate, CandidateFacts } from './candidate.ts';
 import { CandidateRejected } from './candidate.ts';
-import type { BlobStore } from './blob-store.ts';
+import type { EmbeddedImages } from './embedded-images.ts';
 import { inspectImage } from './inspect-image.ts';
 import type { ImageFacts, Inspection } from './inspect-image.ts';
 import { RejectReason, reject } from './rejects.ts';
@@ -21,7 +21,7 @@ export interface ScannedImage extends CandidateFacts, ImageFacts {
 
 export type ScanOutcome = { ok: true; image: ScannedImage } | { ok: false; reject: RejectRow };
 
-export function createScanner(maxPixels: number, blobs: BlobStore) {
+export function createScanner(maxPixels: number, blobs: EmbeddedImages) {
   // Duplicates are common (the same frame in two classes); decode each distinct image once.
   const inspections = new Map<string, Promise<Inspection>>();
 

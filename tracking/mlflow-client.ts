@@ -43,7 +43,8 @@ const toRun = ({ info, data = {} }: WireRun): Run => ({
 });
 
 export class MlflowClient {
-  private readonly http: MlflowHttp;
+  /** the transport, shared with the blob store (artifacts/blob-store.ts) */
+  readonly http: MlflowHttp;
   private readonly artifactRoots = new Map<string, string>();
 
   constructor(readonly trackingUri: string, options: MlflowClientOptions = {}) {

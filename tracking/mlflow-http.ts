@@ -19,6 +19,7 @@ export interface RawRequest {
   /** called once per attempt, so a stream body is fresh on a retry */
   body?: () => { body: BodyInit; headers?: Record<string, string> };
   timeoutMs?: number;
+  headers?: Record<string, string>;
 }
 
 async function errorFrom(response: Response, endpoint: string): Promise<MlflowError> {
@@ -82,7 +83,7 @@ export class MlflowHttp {
       try {
         const response = await this.fetch(request.url, {
           method,
-          headers: { ...this.headers, ...payload?.headers },
+          headers: { ...this.headers, ...request.headers, ...payload?.headers },
           body: payload?.body,
           // Node's fetch needs this to stream a request body
           ...(payload ? { duplex: 'half' } : {}),

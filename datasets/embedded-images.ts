@@ -9,7 +9,7 @@ export function blobPath(dir: string, sha256: string, format: string): string {
   return contentPath(dir, sha256, extensionOf(format));
 }
 
-export function createBlobStore(dir: string) {
+export function createEmbeddedImages(dir: string) {
   const written = new Map<string, Promise<string>>();
   return {
     /** Stores the bytes once per sha256 and returns the blob's path. */
@@ -24,4 +24,4 @@ export function createBlobStore(dir: string) {
   };
 }
 
-export type BlobStore = ReturnType<typeof createBlobStore>;
+export type EmbeddedImages = ReturnType<typeof createEmbeddedImages>;
