@@ -212,7 +212,7 @@ export class BlobStore {
       this.http.raw('blob upload', {
         method: 'PUT',
         url: this.url(key),
-        body: () => ({ body: bytes(), headers: { 'content-type': 'application/octet-stream' } }),
+        body: () => ({ body: new Uint8Array(bytes()), headers: { 'content-type': 'application/octet-stream' } }),
       }),
     );
   }
@@ -266,7 +266,7 @@ export class BlobStore {
       for (const chunk of index.chunks) {
         for await (const piece of createReadStream(this.cachePath(chunk.sha256))) {
           hash.update(piece as Buffer);
-          if (!out.write(piece)) await new Promise((resolve) => out.once('drain', resolve));
+          if (!out.write(piece)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
         }
       }
       await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
