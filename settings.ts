@@ -11,8 +11,9 @@ export interface Paths {
   datasets: string;
   /** content-addressed bytes of images that only existed inside another file (parquet) */
   blobs: string;
-  artifacts: string;
-  /** per-run working folders: trainer checkpoints, generated images before they enter the store */
+  /** this node's read-through cache of the blob store (artifacts/blob-store.ts) */
+  cache: string;
+  /** per-run working folders on this node: the spec, trainer checkpoints, generated images */
   runs: string;
 }
 
@@ -24,7 +25,7 @@ export function resolvePaths(env: NodeJS.ProcessEnv = process.env, cwd = process
     store: env.MEDSYNTH_DUCKDB ? path.resolve(cwd, env.MEDSYNTH_DUCKDB) : path.join(home, 'medsynth.duckdb'),
     datasets: path.join(home, 'datasets'),
     blobs: path.join(home, 'blobs'),
-    artifacts: path.join(home, 'artifacts'),
+    cache: path.join(home, 'cache'),
     runs: path.join(home, 'runs'),
   };
 }

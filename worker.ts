@@ -1,16 +1,19 @@
 // The one worker entry: registers the workflows and the activities of a task queue.
 import { fileURLToPath } from 'node:url';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createActivities, type Activities } from './activities/index.ts';
+import { createActivities, nodeDeps, type Activities } from './activities/index.ts';
 import type { Paths } from './settings.ts';
 import { maxHeartbeatThrottleInterval, namespace, taskQueues, type TaskQueue } from './temporal.config.ts';
 import { MlflowClient } from './tracking/mlflow-client.ts';
 
 export const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
-/** Which activities each queue serves; workflows run on the cpu queue. */
+/**
+ * Which activities each queue serves; workflows run on the cpu queue. Only cpu activities open
+ * DuckDB; gpu nodes share nothing with the cpu node but Temporal and the MLflow server.
+ */
 const queueActivities: Record<TaskQueue, ReadonlyArray<keyof Activities>> = {
-  cpu: ['startRun', 'ingest', 'recordDataset', 'finishRun', 'evaluate'],
+  cpu: ['startRun', 'ingest', 'recordDataset', 'prepareTraining', 'recordTraining', 'preparePrompts', 'recordGeneration', 'evaluate', 'finishRun'],
   gpu: ['train', 'generate'],
 };
 
@@ -46,7 +49,7 @@ function quietRuntime(level: LogLevel): void {
 
 export async function createWorker(config: WorkerConfig): Promise<{ worker: Worker; connection: NativeConnection }> {
   quietRuntime(config.logLevel ?? 'WARN');
-  const all = createActivities({ paths: config.paths, mlflow: new MlflowClient(config.mlflowUri) });
+  const all = createActivities(nodeDeps(config.paths, new MlflowClient(config.mlflowUri)));
   const activities = Object.fromEntries(queueActivities[config.queue].map((name) => [name, all[name]]));
   const workflows: Partial<WorkerOptions> =
     config.queue !== 'cpu' ? {} : config.workflowBundle ? { workflowBundle: config.workflowBundle } : { workflowsPath };

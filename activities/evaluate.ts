@@ -6,9 +6,12 @@ import { activityInfo, heartbeat } from '@temporalio/activity';
 import { findingsOf } from '../datasets/adapters/findings.ts';
 import type { Experiment } from '../experiments/schema.ts';
 import { evaluate as evaluateImages } from '../metrics/index.ts';
+import { runPool } from '../datasets/pool.ts';
 import { withStore, type MetricPoint } from '../store/index.ts';
 import type { DatasetSummary, EvaluationSummary, RunRef } from '../workflows/messages.ts';
 import type { ActivityDeps } from './deps.ts';
+import type { ProvenanceRow } from './generate.ts';
+import { imageMediaType } from './ingest.ts';
 import { keepHeartbeating } from './heartbeat.ts';
 import { logRunArtifact, logRunMetrics } from './run-records.ts';
 import { UserError } from '../errors.ts';
@@ -21,23 +24,43 @@ export interface EvaluateInput {
   at: number;
 }
 
-/** Real images (with their labels) and the run's generated images (labelled by their prompt's finding). */
+/** Files fetched or hash-checked at once. */
+const fetchConcurrency = 8;
+
+/**
+ * Real images (with their labels) and the run's generated images (labelled by their prompt's
+ * finding) as files on this node: real ones from their ingested path where it still holds the same
+ * bytes, else from the blob store; generated ones from the blob store (they were made on a gpu node).
+ */
 async function imageSets(deps: ActivityDeps, input: EvaluateInput) {
-  return withStore(
+  const { real, fake } = await withStore(
     deps.paths.store,
-    async (store) => {
-      const real = await store.query(
-        `select path, coalesce(label, 'unlabelled') from images where manifest_hash = ? and (? = 'all' or split = ?) order by sha256`,
-        [input.dataset.manifestHash, input.evaluation.realSplit, input.evaluation.realSplit],
-      );
-      const fake = await store.query('select path, prompt from generated_images where run_id = ? order by sha256', [input.run.runId]);
-      const categories = new Map<string, string>();
-      for (const [p, label] of real.rows) categories.set(String(p), String(label));
-      for (const [p, prompt] of fake.rows) categories.set(String(p), findingsOf([String(prompt)]).label ?? 'unlabelled');
-      return { real: real.rows.map((r) => String(r[0])), fake: fake.rows.map((r) => String(r[0])), categories };
-    },
+    async (store) => ({
+      real: (
+        await store.query(
+          `select sha256, bytes, format, path, coalesce(label, 'unlabelled') from images
+            where manifest_hash = ? and (? = 'all' or split = ?) order by sha256`,
+          [input.dataset.manifestHash, input.evaluation.realSplit, input.evaluation.realSplit],
+        )
+      ).rows,
+      fake: (await store.query('select provenance from generated_images where run_id = ? order by sha256', [input.run.runId])).rows,
+    }),
     { readOnly: true },
   );
+  const categories = new Map<string, string>();
+  const realFiles: string[] = new Array(real.length);
+  await runPool(real.entries(), fetchConcurrency, async ([i, [sha256, bytes, format, source, label]]) => {
+    const ref = { sha256: String(sha256), size: Number(bytes), mediaType: imageMediaType(String(format)) };
+    realFiles[i] = await deps.blobs.getLocal(ref, [String(source)]);
+    categories.set(realFiles[i], String(label));
+  });
+  const fakeFiles: string[] = new Array(fake.length);
+  await runPool(fake.entries(), fetchConcurrency, async ([i, [provenance]]) => {
+    const row = JSON.parse(String(provenance)) as ProvenanceRow;
+    fakeFiles[i] = await deps.blobs.get(row.blob);
+    categories.set(fakeFiles[i], findingsOf([row.prompt]).label ?? 'unlabelled');
+  });
+  return { real: realFiles, fake: fakeFiles, categories };
 }
 
 export function evaluateActivity(deps: ActivityDeps) {

@@ -1,31 +1,34 @@
 // Generates images from the spec's prompts with the base model and the trained weights, through
-// the Python trainer. Resumable: the trainer skips images already present for the same inputs,
-// so a retried attempt only makes what is missing.
+// the Python trainer, on a gpu node. Inputs (prompts, weights) come from the blob store; each image
+// and the provenance file go back into it. Resumable: the trainer skips images already present for
+// the same inputs, so a retried attempt only makes what is missing. Never opens DuckDB:
+// recordGeneration (cpu queue) records the images from the provenance blob.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { activityInfo, cancellationSignal } from '@temporalio/activity';
-import { putArtifact } from '../artifacts/content-store.ts';
+import { parseJsonLines, type BlobRef } from '../artifacts/blob-store.ts';
 import { runPool } from '../datasets/pool.ts';
 import type { GenerateJob } from '../experiments/jobs.ts';
 import type { Experiment } from '../experiments/schema.ts';
-import { UserError } from '../errors.ts';
-import { withStore } from '../store/index.ts';
 import type { GenerateResult, RunRef, TrainResult } from '../workflows/messages.ts';
 import type { ActivityDeps } from './deps.ts';
 import { keepHeartbeating } from './heartbeat.ts';
 import { runTrainer } from './trainer-process.ts';
 
-/** Images stored and uploaded at once: MLflow's artifact proxy handles a few PUTs in parallel well. */
+/** Images uploaded at once: MLflow's artifact proxy handles a few PUTs in parallel well. */
 const uploadConcurrency = 4;
 
 export interface GenerateInput {
   run: RunRef;
   baseModel: Experiment['baseModel'];
   generation: NonNullable<Experiment['generation']>;
+  /** the prompts as a JSON array blob (preparePrompts) */
+  prompts: BlobRef;
   trained: TrainResult | null;
 }
 
-export interface ProvenanceRow {
+/** A row of provenance.jsonl as the trainer writes it (see trainer/README.md). */
+interface TrainerProvenanceRow {
   path: string;
   image_sha256: string;
   prompt: string;
@@ -33,28 +36,23 @@ export interface ProvenanceRow {
   [key: string]: unknown;
 }
 
-async function promptList(generation: GenerateInput['generation']): Promise<string[]> {
-  if (Array.isArray(generation.prompts)) return generation.prompts;
-  const file = generation.prompts.file;
-  const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
-    throw new UserError(`generation.prompts.file ${file}: cannot read (${err.code})`);
-  });
-  const prompts = text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
-  if (prompts.length === 0) throw new UserError(`generation.prompts.file ${file} holds no prompts`);
-  return prompts;
-}
+/** ... plus the image's blob: the rows of the provenance blob. */
+export type ProvenanceRow = TrainerProvenanceRow & { blob: BlobRef };
 
 export function generateActivity(deps: ActivityDeps) {
   return async function generate(input: GenerateInput): Promise<GenerateResult> {
     const { run, trained } = input;
     const outDir = path.join(deps.paths.runs, run.runId, 'generate');
+    const weights = trained?.weights;
     const job: GenerateJob = {
       kind: 'generate',
       runId: run.runId,
       baseModel: input.baseModel,
-      ...(trained?.weights.kind === 'lora' ? { lora: { path: trained.weights.path, scale: 1 } } : {}),
-      ...(trained?.weights.kind === 'unet' ? { unet: trained.weights.path } : {}),
-      generation: { ...input.generation, prompts: await promptList(input.generation) },
+      ...(weights?.kind === 'lora'
+        ? { lora: { path: await deps.blobs.getAs(weights.blob, path.join(outDir, 'weights', weights.name)), scale: 1 } }
+        : {}),
+      ...(weights?.kind === 'unet' ? { unet: await deps.blobs.getTree(weights.blob, path.join(outDir, 'weights', weights.name)) } : {}),
+      generation: { ...input.generation, prompts: await deps.blobs.getJson<string[]>(input.prompts) },
       shard: { index: 0, count: 1 },
       device: 'auto',
     };
@@ -74,23 +72,15 @@ export function generateActivity(deps: ActivityDeps) {
       stopBeats();
     }
 
-    const rows = (await readFile(path.join(outDir, 'provenance.jsonl'), 'utf8'))
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as ProvenanceRow);
-    const images: Array<ProvenanceRow & { stored: string }> = [];
-    await deps.mlflow.uploadArtifact(run.mlflowRunId, path.join(outDir, 'provenance.jsonl'), 'generated/provenance.jsonl');
-    await runPool(rows, uploadConcurrency, async (row) => {
-      const stored = await putArtifact(deps.paths.artifacts, path.resolve(outDir, row.path));
-      await deps.mlflow.uploadArtifact(run.mlflowRunId, stored.path, `generated/images/${path.basename(stored.path)}`);
-      images.push({ ...row, stored: stored.path });
+    const rows = parseJsonLines<TrainerProvenanceRow>(await readFile(path.join(outDir, 'provenance.jsonl'), 'utf8'));
+    const stored: ProvenanceRow[] = new Array(rows.length);
+    await runPool(rows.entries(), uploadConcurrency, async ([i, row]) => {
+      const blob = await deps.blobs.put(path.resolve(outDir, row.path), 'image/png');
+      if (blob.sha256 !== row.image_sha256) throw new Error(`${row.path} changed after the trainer wrote it`);
+      stored[i] = { ...row, blob };
     });
-    await withStore(deps.paths.store, (store) =>
-      store.saveGeneratedImages(
-        run.runId,
-        images.map((i) => ({ sha256: i.image_sha256, path: i.stored, prompt: i.prompt, seed: i.seed, provenance: JSON.stringify(i) })),
-      ),
-    );
-    return { images: images.length, dir: path.join(deps.paths.artifacts), provenance: path.join(outDir, 'provenance.jsonl') };
+    const provenance = await deps.blobs.putJsonLines(stored);
+    await deps.mlflow.uploadArtifact(run.mlflowRunId, await deps.blobs.get(provenance), 'generated/provenance.jsonl');
+    return { images: stored.length, provenance };
   };
 }

@@ -8,6 +8,8 @@ import { finishRunActivity } from './finish-run.ts';
 import { ingestActivity } from './ingest.ts';
 import { recordDatasetActivity } from './record-dataset.ts';
 import { generateActivity } from './generate.ts';
+import { preparePromptsActivity, prepareTrainingActivity } from './gpu-inputs.ts';
+import { recordGenerationActivity, recordTrainingActivity } from './record-gpu-results.ts';
 import { startRunActivity } from './start-run.ts';
 import { trainActivity } from './train.ts';
 
@@ -32,8 +34,12 @@ export function createActivities(deps: ActivityDeps) {
     ingest: ingestActivity(deps),
     recordDataset: recordDatasetActivity(deps),
     finishRun: finishRunActivity(deps),
+    prepareTraining: prepareTrainingActivity(deps),
     train: trainActivity(deps),
+    recordTraining: recordTrainingActivity(deps),
+    preparePrompts: preparePromptsActivity(deps),
     generate: generateActivity(deps),
+    recordGeneration: recordGenerationActivity(deps),
     evaluate: evaluateActivity(deps),
   };
   return Object.fromEntries(
@@ -42,4 +48,4 @@ export function createActivities(deps: ActivityDeps) {
 }
 
 export type Activities = ReturnType<typeof createActivities>;
-export type { ActivityDeps } from './deps.ts';
+export { nodeDeps, type ActivityDeps } from './deps.ts';

@@ -1,9 +1,12 @@
 // Ingests a dataset into a content-addressed manifest: DuckDB tables plus manifest.parquet and
-// rejects.csv in the dataset version's folder. Heartbeats progress; cancellation aborts the scan.
+// rejects.csv in the dataset version's folder, and every accepted image into the blob store, so a
+// node that cannot see the source path (a gpu node) can still read it. Heartbeats progress;
+// cancellation aborts the scan.
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { activityInfo, cancellationSignal, heartbeat } from '@temporalio/activity';
 import { ingestDataset, summariseRejects } from '../datasets/index.ts';
+import { runPool } from '../datasets/pool.ts';
 import type { IngestProgress } from '../datasets/types.ts';
 import type { DatasetSpec } from '../experiments/schema.ts';
 import { withStore } from '../store/index.ts';
@@ -16,9 +19,14 @@ export interface IngestInput {
   dataset: DatasetSpec;
 }
 
-export function ingestActivity({ paths }: ActivityDeps) {
+/** Images in flight to the blob store at once. */
+const uploadConcurrency = 8;
+
+export const imageMediaType = (format: string) => `image/${format}`;
+
+export function ingestActivity({ paths, blobs }: ActivityDeps) {
   return async function ingest({ runId, dataset }: IngestInput): Promise<DatasetSummary> {
-    let last: IngestProgress = { done: 0, total: 0 };
+    let last: IngestProgress & { phase?: string } = { done: 0, total: 0 };
     const stop = keepHeartbeating(() => last, activityInfo().heartbeatTimeoutMs);
     try {
       const result = await ingestDataset(dataset, {
@@ -40,6 +48,17 @@ export function ingestActivity({ paths }: ActivityDeps) {
         await store.linkRunDataset(runId, result.manifestHash, 'source');
         await store.upsertRun({ run_id: runId, dataset_manifest_hash: result.manifestHash });
       });
+      let uploaded = 0;
+      await runPool(
+        result.rows,
+        uploadConcurrency,
+        async (row) => {
+          const ref = await blobs.put(row.path, imageMediaType(row.format));
+          if (ref.sha256 !== row.sha256) throw new Error(`${row.path} changed while it was ingested (sha256 ${ref.sha256}, manifest ${row.sha256})`);
+          last = { done: ++uploaded, total: result.rows.length, phase: 'upload' };
+        },
+        cancellationSignal(),
+      );
       return {
         manifestHash: result.manifestHash,
         name: result.name,

@@ -1,8 +1,9 @@
-// Streams metrics by step into DuckDB and MLflow in small batches while a trainer runs.
+// Streams metrics by step to MLflow in small batches while a trainer runs (on a gpu node: the cpu
+// queue copies them into DuckDB afterwards, from MLflow's metric history).
 import type { MetricPoint } from '../store/index.ts';
 import type { ActivityDeps } from './deps.ts';
 import type { RunRef } from '../workflows/messages.ts';
-import { logRunMetrics } from './run-records.ts';
+import { logMlflowMetrics } from './run-records.ts';
 
 export interface MetricStream {
   push(point: MetricPoint): void;
@@ -20,7 +21,7 @@ export function metricStream(deps: ActivityDeps, run: RunRef, origin: number, ev
     buffer = [];
     if (points.length === 0) return;
     try {
-      await logRunMetrics(deps, run, points, origin);
+      await logMlflowMetrics(deps, run, points, origin);
     } catch (err) {
       buffer = points.concat(buffer); // kept for the next flush; both writes are idempotent
       throw err;

@@ -1,7 +1,9 @@
-// Writing what a run produced to both of its records, MLflow and DuckDB, in one place. Both writes
-// are idempotent, so an activity may retry them.
+// Writing what a run produced to its records, MLflow and DuckDB, in one place. Every write is
+// idempotent, so an activity may retry it. Only cpu-queue activities call the functions that write
+// DuckDB; gpu activities call logMlflowMetrics alone.
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
+import type { BlobRef } from '../artifacts/blob-store.ts';
 import { sha256File } from '../artifacts/content-store.ts';
 import { withStore, type MetricPoint } from '../store/index.ts';
 import type { RunRef } from '../workflows/messages.ts';
@@ -13,7 +15,7 @@ import type { ActivityDeps } from './deps.ts';
  * so timestamps must not depend on when that happens: each point is stamped `origin + step` ms,
  * with `origin` fixed by the workflow.
  */
-export async function logRunMetrics({ paths, mlflow }: ActivityDeps, run: RunRef, points: MetricPoint[], origin: number): Promise<void> {
+export async function logMlflowMetrics({ mlflow }: Pick<ActivityDeps, 'mlflow'>, run: RunRef, points: MetricPoint[], origin: number): Promise<void> {
   if (points.length === 0) return;
   await mlflow.logBatch({
     runId: run.mlflowRunId,
@@ -24,21 +26,25 @@ export async function logRunMetrics({ paths, mlflow }: ActivityDeps, run: RunRef
       timestamp: origin + p.step,
     })),
   });
-  await withStore(paths.store, (store) => store.logMetrics(run.runId, points));
 }
 
-/** Uploads a file as an MLflow artifact of the run and records it, with its hash, in DuckDB. */
+/** Metrics into MLflow and DuckDB (cpu queue). */
+export async function logRunMetrics(deps: ActivityDeps, run: RunRef, points: MetricPoint[], origin: number): Promise<void> {
+  if (points.length === 0) return;
+  await logMlflowMetrics(deps, run, points, origin);
+  await withStore(deps.paths.store, (store) => store.logMetrics(run.runId, points));
+}
+
+/** Uploads a file as an MLflow artifact of the run and records it, with its hash, in DuckDB (cpu queue). */
 export async function logRunArtifact(
   { paths, mlflow }: ActivityDeps,
   run: RunRef,
   file: string,
   artifactPath: string,
   kind: string,
-  /** the file's sha256 when the caller already has it (files in the content store) */
-  knownSha256?: string,
 ): Promise<void> {
   await mlflow.uploadArtifact(run.mlflowRunId, file, artifactPath);
-  const [sha256, info] = await Promise.all([knownSha256 ?? sha256File(file), stat(file)]);
+  const [sha256, info] = await Promise.all([sha256File(file), stat(file)]);
   await withStore(paths.store, (store) =>
     store.recordArtifact({
       run_id: run.runId,
@@ -50,4 +56,25 @@ export async function logRunArtifact(
       local_path: path.resolve(file),
     }),
   );
+}
+
+/** Records, in DuckDB, artifacts that live in the blob store (cpu queue); `uri` is where they are kept. */
+export async function recordBlobArtifacts(
+  { paths, blobs }: ActivityDeps,
+  run: RunRef,
+  artifacts: Array<{ path: string; kind: string; blob: BlobRef }>,
+): Promise<void> {
+  await withStore(paths.store, async (store) => {
+    for (const a of artifacts) {
+      await store.recordArtifact({
+        run_id: run.runId,
+        path: a.path,
+        sha256: a.blob.sha256,
+        kind: a.kind,
+        bytes: a.blob.size,
+        uri: blobs.uri(a.blob.sha256),
+        local_path: null,
+      });
+    }
+  });
 }

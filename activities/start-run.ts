@@ -41,7 +41,7 @@ export function startRunActivity({ paths, mlflow }: ActivityDeps) {
       (await mlflow.createRun({ experimentId, runName: runId, startTime: input.at, tags: runTags(input, paths.store) }))
         .info.run_id;
     const params = flattenParams(spec);
-    const specFile = path.join(paths.artifacts, 'specs', `${input.specHash}.json`);
+    const specFile = path.join(paths.runs, runId, 'spec.json');
     await mkdir(path.dirname(specFile), { recursive: true });
     await writeFile(specFile, JSON.stringify(spec, null, 2));
 

@@ -1,26 +1,26 @@
-// Fine-tunes the base model by running the Python trainer. Heartbeats progress and the last
-// checkpoint; a retried attempt (another worker, after a crash) resumes from that checkpoint.
-import { existsSync } from 'node:fs';
-import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+// Fine-tunes the base model by running the Python trainer on a gpu node. Reads its training set
+// from the blob store (or from the source paths where this node sees them), streams metrics to
+// MLflow, and puts every checkpoint into the blob store before heartbeating it, so a retried attempt
+// on any node resumes from it. Never opens DuckDB: recordTraining (cpu queue) does that afterwards.
+import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { activityInfo, cancellationSignal, heartbeat } from '@temporalio/activity';
-import { putArtifact } from '../artifacts/content-store.ts';
+import type { BlobRef } from '../artifacts/blob-store.ts';
+import { runPool } from '../datasets/pool.ts';
 import type { TrainJob } from '../experiments/jobs.ts';
 import type { Experiment } from '../experiments/schema.ts';
-import { withStore } from '../store/index.ts';
-import type { DatasetSummary, RunRef, TrainResult } from '../workflows/messages.ts';
+import type { RunRef, TrainingSet, TrainResult } from '../workflows/messages.ts';
 import type { ActivityDeps } from './deps.ts';
+import type { TrainingExample } from './gpu-inputs.ts';
 import { keepHeartbeating } from './heartbeat.ts';
-import { logRunArtifact } from './run-records.ts';
 import { metricStream } from './metric-stream.ts';
 import { runTrainer } from './trainer-process.ts';
-import { UserError } from '../errors.ts';
 
 export interface TrainInput {
   run: RunRef;
   baseModel: Experiment['baseModel'];
   method: NonNullable<Experiment['method']>;
-  dataset: DatasetSummary;
+  training: TrainingSet;
   /** fixed by the workflow: the origin of metric timestamps */
   at: number;
 }
@@ -29,26 +29,24 @@ export interface TrainHeartbeat {
   step: number;
   total: number;
   loss?: number;
-  checkpoint?: { path: string; step: number };
+  /** the last checkpoint, as a tree blob any node can fetch */
+  checkpoint?: { tree: BlobRef; step: number };
 }
 
-/** One JSON line per training image of the train split: its path and a prompt. */
-async function writeTrainingData(deps: ActivityDeps, dataset: DatasetSummary, file: string): Promise<number> {
-  const rows = await withStore(
-    deps.paths.store,
-    async (store) =>
-      (
-        await store.query(
-          `select path, coalesce(prompts[1], 'an endoscopy image of ' || coalesce(label, 'the gastrointestinal tract'))
-             from images where manifest_hash = ? and split = 'train' order by sha256`,
-          [dataset.manifestHash],
-        )
-      ).rows,
-    { readOnly: true },
-  );
-  if (rows.length === 0) throw new UserError(`dataset ${dataset.name} has no images in its train split`);
-  await writeFile(file, rows.map(([p, prompt]) => JSON.stringify({ path: p, prompt })).join('\n') + '\n');
-  return rows.length;
+/** Images fetched at once while the training set is materialised. */
+const fetchConcurrency = 8;
+
+export const safetensorsMediaType = 'application/vnd.safetensors';
+
+/** One JSON line per training image: a file on this node (verified by hash) and its prompt. */
+async function materialiseTrainingSet(deps: ActivityDeps, training: TrainingSet, file: string): Promise<void> {
+  const examples = await deps.blobs.getJsonLines<TrainingExample>(training.data);
+  const lines: string[] = new Array(examples.length);
+  await runPool(examples.entries(), fetchConcurrency, async ([i, example]) => {
+    const local = await deps.blobs.getLocal(example, [example.source]);
+    lines[i] = JSON.stringify({ path: local, prompt: example.prompt });
+  });
+  await writeFile(file, lines.join('\n') + '\n');
 }
 
 export function trainActivity(deps: ActivityDeps) {
@@ -56,24 +54,38 @@ export function trainActivity(deps: ActivityDeps) {
     const { run } = input;
     const outDir = path.join(deps.paths.runs, run.runId, 'train');
     const dataFile = path.join(outDir, 'data.jsonl');
-    const previous = activityInfo().heartbeatDetails as TrainHeartbeat | undefined;
-    const resume = previous?.checkpoint && existsSync(previous.checkpoint.path) ? previous.checkpoint : undefined;
-
     await mkdir(outDir, { recursive: true });
-    const images = await writeTrainingData(deps, input.dataset, dataFile);
-    const job: TrainJob = { kind: 'train', runId: run.runId, baseModel: input.baseModel, method: input.method, data: { file: dataFile }, device: 'auto' };
 
-    let state: TrainHeartbeat = { step: resume?.step ?? 0, total: input.method.steps, checkpoint: resume };
+    const previous = (activityInfo().heartbeatDetails as TrainHeartbeat | undefined)?.checkpoint;
+    let resumePath: string | undefined;
+    if (previous) {
+      resumePath = path.join(outDir, 'resume', `step-${String(previous.step).padStart(8, '0')}`);
+      await rm(resumePath, { recursive: true, force: true });
+      await deps.blobs.getTree(previous.tree, resumePath);
+    }
+    await materialiseTrainingSet(deps, input.training, dataFile);
+    const job: TrainJob = {
+      kind: 'train',
+      runId: run.runId,
+      baseModel: input.baseModel,
+      method: input.method,
+      data: { file: dataFile, id: input.training.data.sha256 },
+      device: 'auto',
+    };
+
+    let state: TrainHeartbeat = { step: previous?.step ?? 0, total: input.method.steps, checkpoint: previous };
     const stopBeats = keepHeartbeating(() => state, activityInfo().heartbeatTimeoutMs);
     const metrics = metricStream(deps, run, input.at);
     let resumedFrom: number | null = null;
-    const weights: Array<{ path: string; sha256: string; kind: string }> = [];
+    const outputs: Array<{ path: string; kind: string }> = [];
+    // Checkpoints are published one after another, each after the metrics up to it.
+    let publishing = Promise.resolve();
     try {
       await runTrainer({
         command: 'train',
         job,
         outDir,
-        resume: resume?.path,
+        resume: resumePath,
         signal: cancellationSignal(),
         onEvent: (e) => {
           if (e.event === 'started') resumedFrom = e.resumedFrom ?? null;
@@ -84,55 +96,49 @@ export function trainActivity(deps: ActivityDeps) {
           }
           if (e.event === 'checkpoint') {
             // A retry resumes from the heartbeat's checkpoint and re-logs only the steps after it,
-            // so the metrics up to it must be written before the checkpoint is reported.
-            const checkpoint = { path: e.path, step: e.step };
-            void metrics.flush().then(
-              () => {
-                state = { ...state, checkpoint };
+            // so the metrics up to it must be written, and its files stored, before it is reported.
+            publishing = publishing
+              .then(async () => {
+                await metrics.flush();
+                const tree = await deps.blobs.putTree(e.path);
+                state = { ...state, checkpoint: { tree, step: e.step } };
                 heartbeat(state);
-              },
-              () => undefined, // not reported: a retry starts from the previous checkpoint instead
-            );
+              })
+              .catch(() => undefined); // not reported: a retry starts from the previous checkpoint instead
           }
-          if (e.event === 'artifact') weights.push(e);
+          if (e.event === 'artifact') outputs.push(e);
         },
       });
     } finally {
       stopBeats();
+      await publishing;
       await metrics.close();
     }
 
-    const model = weights.find((w) => w.kind === 'lora' || w.kind === 'unet');
-    if (!model) throw new Error(`trainer finished without writing weights (events: ${weights.map((w) => w.kind).join(', ')})`);
-    const stored = await storeWeights(deps, run, model);
+    const model = outputs.find((o) => o.kind === 'lora' || o.kind === 'unet');
+    if (!model) throw new Error(`trainer finished without writing weights (events: ${outputs.map((o) => o.kind).join(', ')})`);
+    const validation = await Promise.all(
+      outputs.filter((o) => o.kind === 'validation-image').map(async (o) => ({ name: path.basename(o.path), blob: await deps.blobs.put(o.path, 'image/png') })),
+    );
     return {
-      weights: { ...stored, kind: model.kind },
+      weights: await storeWeights(deps, run, model),
+      validation,
       steps: state.step,
       finalLoss: state.loss ?? null,
-      images,
+      images: input.training.images,
       resumedFrom,
     };
   };
 }
 
 /**
- * Keeps the trained weights: a LoRA file enters the content-addressed store; a fine-tuned UNet
- * folder stays where the trainer wrote it and each of its files is hashed and logged. Either way
- * the files go to MLflow under model/ and into the artifacts table.
+ * The trained weights into the blob store: a LoRA file as one blob (also logged to the MLflow run
+ * under model/, for people who browse it), a fine-tuned UNet folder as a tree.
  */
-async function storeWeights(
-  deps: ActivityDeps,
-  run: RunRef,
-  model: { path: string; sha256: string; kind: string },
-): Promise<{ path: string; sha256: string }> {
-  const isDir = (await stat(model.path)).isDirectory();
-  const files = isDir ? (await readdir(model.path)).map((f) => path.join(model.path, f)) : [model.path];
-  let kept = model.path;
-  for (const file of files) {
-    const stored = await putArtifact(deps.paths.artifacts, file);
-    if (!isDir) kept = stored.path;
-    const artifactPath = isDir ? `model/${path.basename(model.path)}/${path.basename(file)}` : `model/${path.basename(file)}`;
-    await logRunArtifact(deps, run, stored.path, artifactPath, model.kind, stored.sha256);
-  }
-  return { path: kept, sha256: model.sha256 };
+async function storeWeights(deps: ActivityDeps, run: RunRef, model: { path: string; kind: string }): Promise<TrainResult['weights']> {
+  const name = path.basename(model.path);
+  if ((await stat(model.path)).isDirectory()) return { blob: await deps.blobs.putTree(model.path), kind: 'unet', name };
+  const blob = await deps.blobs.put(model.path, safetensorsMediaType);
+  await deps.mlflow.uploadArtifact(run.mlflowRunId, model.path, `model/${name}`);
+  return { blob, kind: 'lora', name };
 }

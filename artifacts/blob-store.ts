@@ -54,6 +54,14 @@ export class BlobIntegrityError extends Error {
   override name = 'BlobIntegrityError';
 }
 
+/** Where a blob lives under the artifact proxy's root: <prefix>/sha256/<aa>/<hash>. */
+export function blobKey(sha256: string, prefix = 'blobs'): string {
+  if (!/^[0-9a-f]{64}$/.test(sha256)) throw new BlobIntegrityError(`not a sha256: ${JSON.stringify(sha256)}`);
+  return `${prefix}/sha256/${sha256.slice(0, 2)}/${sha256}`;
+}
+
+export const blobUri = (sha256: string, prefix = 'blobs') => `mlflow-artifacts:/${blobKey(sha256, prefix)}`;
+
 const sha256Of = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 export class BlobStore {
@@ -74,7 +82,7 @@ export class BlobStore {
 
   /** The blob's MLflow URI, for records (DuckDB, provenance) that say where bytes are kept. */
   uri(sha256: string): string {
-    return `mlflow-artifacts:/${this.key(sha256)}`;
+    return blobUri(sha256, this.prefix);
   }
 
   // ---- writing ----
@@ -114,9 +122,18 @@ export class BlobStore {
     return { sha256, size, mediaType };
   }
 
-  /** Uploads bytes held in memory (small: JSON, PNGs) and keeps them in this node's cache. */
+  /** Uploads bytes held in memory (JSON, PNGs); small ones are kept in this node's cache too. */
   async putBytes(bytes: Buffer, mediaType = 'application/octet-stream'): Promise<BlobRef> {
-    if (bytes.length > chunkBytes) throw new RangeError(`putBytes takes at most ${chunkBytes} bytes; put() a file instead`);
+    if (bytes.length > chunkBytes) {
+      const spill = path.join(this.cacheDir, `.put-${process.pid}-${Math.random().toString(36).slice(2)}`);
+      await mkdir(this.cacheDir, { recursive: true });
+      await writeFile(spill, bytes);
+      try {
+        return await this.put(spill, mediaType);
+      } finally {
+        await rm(spill, { force: true });
+      }
+    }
     const sha256 = sha256Of(bytes);
     await this.upload(this.key(sha256), () => bytes);
     await placeOnce(this.cachePath(sha256), bytes.length, (temporary) => writeFile(temporary, bytes));
@@ -125,6 +142,10 @@ export class BlobStore {
 
   async putJson(value: unknown, mediaType = 'application/json'): Promise<BlobRef> {
     return this.putBytes(Buffer.from(JSON.stringify(value)), mediaType);
+  }
+
+  async putJsonLines(rows: readonly unknown[]): Promise<BlobRef> {
+    return this.putBytes(Buffer.from(rows.map((r) => JSON.stringify(r) + '\n').join('')), 'application/x-ndjson');
   }
 
   /** Uploads every file under `dir` and an index of them; the index is the tree's reference. */
@@ -165,25 +186,32 @@ export class BlobStore {
     return JSON.parse(await readFile(await this.get(ref), 'utf8')) as T;
   }
 
-  /** Materialises a tree under `dir` (hard links into the cache where the file system allows). */
+  /** A JSON-lines blob (putJsonLines), one value per line. */
+  async getJsonLines<T>(ref: BlobRef): Promise<T[]> {
+    return parseJsonLines<T>(await readFile(await this.get(ref), 'utf8'));
+  }
+
+  /** Materialises a tree under `dir`, its files hard-linked from the cache where the file system allows. */
   async getTree(ref: BlobRef, dir: string): Promise<string> {
     const { files } = await this.getJson<TreeIndex>(ref);
-    await runPool(files, this.concurrency, async (file) => {
-      const target = path.join(dir, ...safeSegments(file.path));
-      if (await matches(target, file)) return;
-      const source = await this.get(file);
-      await mkdir(path.dirname(target), { recursive: true });
-      await rm(target, { force: true });
-      await link(source, target).catch(() => copyFile(source, target));
-    });
+    await runPool(files, this.concurrency, async (file) => void (await this.getAs(file, path.join(dir, ...safeSegments(file.path)))));
     return dir;
+  }
+
+  /** The blob at a path of the caller's choosing (a name a library insists on), linked from the cache. */
+  async getAs(ref: BlobRef, target: string): Promise<string> {
+    if (await matches(target, ref)) return target;
+    const source = await this.get(ref);
+    await mkdir(path.dirname(target), { recursive: true });
+    await rm(target, { force: true });
+    await link(source, target).catch(() => copyFile(source, target));
+    return target;
   }
 
   // ---- transport ----
 
   private key(sha256: string): string {
-    if (!/^[0-9a-f]{64}$/.test(sha256)) throw new BlobIntegrityError(`not a sha256: ${JSON.stringify(sha256)}`);
-    return `${this.prefix}/sha256/${sha256.slice(0, 2)}/${sha256}`;
+    return blobKey(sha256, this.prefix);
   }
 
   private cachePath(sha256: string): string {
@@ -212,7 +240,7 @@ export class BlobStore {
       this.http.raw('blob upload', {
         method: 'PUT',
         url: this.url(key),
-        body: () => ({ body: new Uint8Array(bytes()), headers: { 'content-type': 'application/octet-stream' } }),
+        body: () => ({ body: view(bytes()), headers: { 'content-type': 'application/octet-stream' } }),
       }),
     );
   }
@@ -295,6 +323,16 @@ export class BlobStore {
     }
   }
 }
+
+export function parseJsonLines<T>(text: string): T[] {
+  return text
+    .split('\n')
+    .filter((line) => line.trim())
+    .map((line) => JSON.parse(line) as T);
+}
+
+/** The buffer's bytes as a Uint8Array, without a copy. */
+const view = (b: Buffer) => new Uint8Array(b.buffer as ArrayBuffer, b.byteOffset, b.length);
 
 /** True when `file` exists with the reference's size and hash. */
 async function matches(file: string, ref: { sha256: string; size: number }): Promise<boolean> {

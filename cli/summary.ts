@@ -1,4 +1,5 @@
 // What a user reads when an experiment ends: counts, rejects, and where to look next.
+import { blobUri } from '../artifacts/blob-store.ts';
 import type { ExperimentResult } from '../workflows/messages.ts';
 import type { Stack } from './context.ts';
 
@@ -21,10 +22,10 @@ export function formatResult(result: ExperimentResult, stack: Stack): string {
     lines.push(
       `trained ${t.weights.kind} for ${t.steps} steps on ${t.images} images, final loss ${t.finalLoss?.toFixed(4) ?? 'n/a'}` +
         (t.resumedFrom ? ` (resumed from step ${t.resumedFrom})` : ''),
-      `  weights: ${t.weights.path} (sha256 ${t.weights.sha256.slice(0, 16)})`,
+      `  weights: ${t.weights.name} at ${blobUri(t.weights.blob.sha256)}`,
     );
   }
-  if (result.generate) lines.push(`generated ${result.generate.images} images; provenance: ${result.generate.provenance}`);
+  if (result.generate) lines.push(`generated ${result.generate.images} images; provenance: ${blobUri(result.generate.provenance.sha256)}`);
   for (const [protocol, e] of Object.entries(result.evaluation ?? {})) {
     const numbers = Object.entries(e.metrics).map(([k, v]) => `${k} ${Number(v.toPrecision(5))}`).join(', ');
     lines.push(`evaluation ${protocol} (real ${e.counts.real}, fake ${e.counts.fake}): ${numbers}`);

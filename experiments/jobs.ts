@@ -13,6 +13,11 @@ export const trainJobSchema = z.strictObject({
   method: methodSchema,
   data: z.strictObject({
     file: z.string().min(1).describe('JSON lines, one {"path", "prompt"} per training image'),
+    id: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('identity of the training set wherever its file lies (the sha256 of its blob); resume checks use it instead of the path'),
   }),
   device: deviceSchema,
 });

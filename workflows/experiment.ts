@@ -64,12 +64,24 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
     await stage('record', () => tracking.recordDataset({ run, dataset, at: Date.now() }));
     const { baseModel } = spec;
     const method = spec.method;
+    // A gpu activity gets blobs, never paths of this node: the cpu queue publishes its inputs
+    // before it and records its results in DuckDB after it.
     const train = method
-      ? await stage('train', () => trainer.train({ run, baseModel, method, dataset, at: Date.now() }))
+      ? await stage('train', async () => {
+          const training = await tracking.prepareTraining({ dataset });
+          const trained = await trainer.train({ run, baseModel, method, training, at: Date.now() });
+          await tracking.recordTraining({ run, train: trained });
+          return trained;
+        })
       : skip('train');
     const generation = spec.generation;
     const generate = generation
-      ? await stage('generate', () => generator.generate({ run, baseModel, generation, trained: train }))
+      ? await stage('generate', async () => {
+          const prompts = await tracking.preparePrompts({ generation });
+          const generated = await generator.generate({ run, baseModel, generation, prompts, trained: train });
+          await tracking.recordGeneration({ run, generate: generated });
+          return generated;
+        })
       : skip('generate');
     const evaluationSpec = spec.evaluation;
     const evaluated =

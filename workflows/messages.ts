@@ -1,6 +1,9 @@
 // What the experiment workflow takes, returns and answers: imported by workflows and clients alike.
 import { defineQuery } from '@temporalio/workflow';
+import type { BlobRef } from '../artifacts/blob-store.ts';
 import type { Experiment } from '../experiments/schema.ts';
+
+export type { BlobRef } from '../artifacts/blob-store.ts';
 
 export const stageNames = ['track', 'ingest', 'record', 'train', 'generate', 'evaluate'] as const;
 export type StageName = (typeof stageNames)[number];
@@ -41,6 +44,7 @@ export interface DatasetSummary {
   bySplit: Record<string, number>;
   byLabel: Record<string, number>;
   rejects: RejectSummary[];
+  /** on the cpu node that ingested it */
   manifestParquet: string;
   rejectsCsv: string;
 }
@@ -51,9 +55,17 @@ export interface RunRef {
   mlflowRunId: string;
 }
 
+/** What a gpu activity needs to train: the training set as a blob of JSON lines (see activities/gpu-inputs.ts). */
+export interface TrainingSet {
+  data: BlobRef;
+  images: number;
+}
+
 export interface TrainResult {
-  /** LoRA file in the artifact store, or the fine-tuned UNet folder */
-  weights: { path: string; sha256: string; kind: string };
+  /** a LoRA file, or a fine-tuned UNet folder as a tree blob; `name` is the file or folder name */
+  weights: { blob: BlobRef; kind: 'lora' | 'unet'; name: string };
+  /** validation images the trainer made, by file name */
+  validation: Array<{ name: string; blob: BlobRef }>;
   steps: number;
   finalLoss: number | null;
   images: number;
@@ -63,8 +75,8 @@ export interface TrainResult {
 
 export interface GenerateResult {
   images: number;
-  dir: string;
-  provenance: string;
+  /** provenance.jsonl: one row per image, each with the image's blob */
+  provenance: BlobRef;
 }
 
 /** protocol → its headline numbers, sample counts, what they mean and any warnings */

@@ -8,7 +8,7 @@ import { bundleWorkflowCode, type Worker } from '@temporalio/worker';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActivities } from '../../activities/index.ts';
+import { createActivities, nodeDeps } from '../../activities/index.ts';
 import { rootMessage } from '../../errors.ts';
 import { startExperiment } from '../../client.ts';
 import { parseSpec, resolveSpecPaths, specHash } from '../../experiments/load.ts';
@@ -153,7 +153,7 @@ describe('experiment workflow', () => {
   });
 
   it('retried tracking activities write nothing twice', async () => {
-    const activities = createActivities({ paths, mlflow });
+    const activities = createActivities(nodeDeps(paths, mlflow));
     const input = inputFor('wf-idempotent', { format: 'class-folders', path: tiny.root });
     const start = { ...input, runId: `wf-idem-${Date.now()}`, temporalRunId: 'r1', at: Date.now() };
     const run = await activities.startRun(start);

@@ -1,22 +1,25 @@
 // Training and generation through the experiment workflow with the real trainer (tiny preset on
-// the CPU): a gpu worker process killed with SIGKILL mid-training is replaced by another that
-// resumes from the checkpoint in the last heartbeat; a cancelled run leaves a usable checkpoint.
+// the CPU), in the layout of several machines: a cpu worker and gpu workers in their own homes,
+// each in a mount namespace where the others' folders (and the dataset, for gpu workers) are hidden
+// under an empty tmpfs, so they share nothing but Temporal and MLflow. A gpu worker killed with
+// SIGKILL mid-training is replaced by one in a third, empty home that resumes from the checkpoint in
+// the last heartbeat, fetched from the blob store. A cancelled run leaves a usable checkpoint.
 import { execa, type ResultPromise } from 'execa';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, symlink } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, symlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTrainer } from '../../activities/trainer-process.ts';
+import { BlobStore, type BlobRef } from '../../artifacts/blob-store.ts';
+import { sha256File } from '../../artifacts/content-store.ts';
 import { startExperiment } from '../../client.ts';
 import { parseSpec, resolveSpecPaths, specHash } from '../../experiments/load.ts';
 import { resolvePaths, type Paths } from '../../settings.ts';
 import { withStore } from '../../store/index.ts';
 import { MlflowClient } from '../../tracking/mlflow-client.ts';
-import { createWorker, workflowsPath } from '../../worker.ts';
 import type { ExperimentInput } from '../../workflows/messages.ts';
 import { testServices } from '../helpers/services.ts';
 import { writeTinyDataset } from '../helpers/tiny-dataset.ts';
@@ -28,7 +31,7 @@ const steps = 48;
 
 interface TrainBeat {
   step: number;
-  checkpoint?: { path: string; step: number };
+  checkpoint?: { tree: BlobRef; step: number };
 }
 
 async function trainHeartbeat(handle: WorkflowHandle): Promise<TrainBeat | null> {
@@ -48,26 +51,53 @@ async function waitFor<T>(what: string, probe: () => Promise<T | null | undefine
   throw new Error(`timed out waiting for ${what}`);
 }
 
-describe('training through the workflow', () => {
+/** Every file under `dir` whose name ends with `suffix`. */
+async function filesEndingWith(dir: string, suffix: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true }).catch(() => [] as string[]);
+  return entries.filter((e) => e.endsWith(suffix));
+}
+
+describe('training through the workflow, on separate nodes', () => {
   const queue = `test-train-${process.pid}-${Date.now()}`;
   const gpuQueue = `${queue}-gpu`;
+  let cpuHome: string;
   let paths: Paths;
-  let env: NodeJS.ProcessEnv;
   let client: Client;
   let mlflow: MlflowClient;
-  let stopCpu: () => Promise<void>;
   let dataRoot: string;
-  const gpuWorkers: ResultPromise[] = [];
+  const gpuHomes: string[] = [];
+  const workers: ResultPromise[] = [];
+  const gpuChildren: ResultPromise[] = [];
 
-  function startGpuWorker(): ResultPromise {
-    const child = execa('node', [path.join(root, 'bin/medsynth.mjs'), 'worker', '--queue', 'gpu', '--task-queue', gpuQueue], {
+  /**
+   * `medsynth worker` in its own home, in a mount namespace where `hidden` folders are empty
+   * (unshare -m, tmpfs over each): what another machine would not see.
+   */
+  function nodeWorker(queueKind: 'cpu' | 'gpu', home: string, hidden: string[]): ResultPromise {
+    const services = testServices();
+    const mounts = hidden.map((dir) => `mount -t tmpfs medsynth-hidden '${dir}' && `).join('');
+    const command = `${mounts}exec node '${path.join(root, 'bin/medsynth.mjs')}' worker --queue ${queueKind} --task-queue ${queueKind === 'cpu' ? queue : gpuQueue}`;
+    const child = execa('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', command], {
       cwd: root,
-      env,
+      env: { ...process.env, TEMPORAL_ADDRESS: services.temporalAddress, MLFLOW_TRACKING_URI: services.mlflowUri, MEDSYNTH_HOME: home },
       reject: false,
       stdio: ['ignore', 'ignore', 'inherit'],
     });
-    gpuWorkers.push(child);
+    workers.push(child);
     return child;
+  }
+
+  /** Where the test services keep their state (absent when the tests use external servers). */
+  const servicesDir = path.join(root, '.medsynth-test');
+  let used = 0;
+  /** A gpu worker in the next empty home, seeing neither the cpu node's folders nor the other gpu homes. */
+  function gpuWorker(): { child: ResultPromise; home: string } {
+    const home = gpuHomes[used++]!;
+    const others = gpuHomes.filter((h) => h !== home);
+    const hidden = [cpuHome, dataRoot, ...(existsSync(servicesDir) ? [servicesDir] : []), ...others];
+    const child = nodeWorker('gpu', home, hidden);
+    gpuChildren.push(child);
+    return { child, home };
   }
 
   function input(
@@ -96,38 +126,25 @@ describe('training through the workflow', () => {
 
   beforeAll(async () => {
     const services = testServices();
-    const home = await mkdtemp(path.join(os.tmpdir(), 'medsynth-train-home-'));
-    paths = resolvePaths({ MEDSYNTH_HOME: home });
+    cpuHome = await mkdtemp(path.join(os.tmpdir(), 'medsynth-cpu-home-'));
+    paths = resolvePaths({ MEDSYNTH_HOME: cpuHome });
     // evaluation reads MEDSYNTH_HOME/extractors: the random-weight FID Inception the metrics tests export
-    await symlink(await randomExtractorDir(['inception-fid']), path.join(home, 'extractors'));
-    env = { ...process.env, TEMPORAL_ADDRESS: services.temporalAddress, MLFLOW_TRACKING_URI: services.mlflowUri, MEDSYNTH_HOME: home };
+    await symlink(await randomExtractorDir(['inception-fid']), path.join(cpuHome, 'extractors'));
     client = new Client({ connection: await Connection.connect({ address: services.temporalAddress }) });
     mlflow = new MlflowClient(services.mlflowUri);
-    const cpu = await createWorker({
-      queue: 'cpu',
-      taskQueueName: queue,
-      workflowBundle: await bundleWorkflowCode({ workflowsPath }),
-      temporalAddress: services.temporalAddress,
-      mlflowUri: services.mlflowUri,
-      paths,
-    });
-    const running = cpu.worker.run();
-    stopCpu = async () => {
-      cpu.worker.shutdown();
-      await running;
-      await cpu.connection.close();
-    };
     dataRoot = (await writeTinyDataset(4)).root;
+    for (let i = 0; i < 3; i++) gpuHomes.push(await mkdtemp(path.join(os.tmpdir(), 'medsynth-gpu-home-')));
+    nodeWorker('cpu', cpuHome, gpuHomes);
   });
 
   afterAll(async () => {
-    for (const w of gpuWorkers) w.kill('SIGKILL');
-    await stopCpu?.();
+    for (const w of workers) w.kill('SIGKILL');
+    await Promise.all(workers);
     await client?.connection.close();
   });
 
-  it('resumes on a second worker after the first is killed with SIGKILL, logs every step once, and evaluates', async () => {
-    const first = startGpuWorker();
+  it('runs ingest, LoRA, generation and evaluation across nodes; a killed gpu worker is resumed in an empty home', async () => {
+    const first = gpuWorker();
     const id = `train-kill-${Date.now()}`;
     const handle = await startExperiment(
       client,
@@ -144,23 +161,38 @@ describe('training through the workflow', () => {
       const b = await trainHeartbeat(handle);
       return b?.checkpoint && b.checkpoint.step < steps ? b : null;
     });
-    first.kill('SIGKILL');
-    await first;
-    startGpuWorker();
+    first.child.kill('SIGKILL');
+    await first.child;
+    const second = gpuWorker();
 
     const result = await handle.result();
     expect(result.train?.resumedFrom).toBeGreaterThanOrEqual(beat.checkpoint!.step);
     expect(result.train?.steps).toBe(steps);
     expect(result.train?.weights.kind).toBe('lora');
-    expect(existsSync(result.train!.weights.path)).toBe(true);
+    // the second worker fetched the checkpoint from the blob store: its home held nothing before
+    const resumed = await readdir(path.join(second.home, 'runs', id, 'train', 'resume'));
+    expect(resumed.length).toBeGreaterThan(0);
+    // the weights are readable from yet another node, and are what the trainer wrote
+    const elsewhere = new BlobStore(mlflow.http, await mkdtemp(path.join(os.tmpdir(), 'medsynth-reader-')));
+    const weights = await elsewhere.get(result.train!.weights.blob);
+    const written = path.join(second.home, 'runs', id, 'train', 'lora', 'pytorch_lora_weights.safetensors');
+    expect(await sha256File(weights)).toBe(await sha256File(written));
     expect(result.generate?.images).toBe(2);
 
+    // DuckDB lives on the cpu node alone, and holds everything once
     const losses = await withStore(paths.store, (s) => s.getMetrics(id, 'train.loss'), { readOnly: true });
     expect(losses.map((m) => m.step)).toEqual(Array.from({ length: steps }, (_, i) => i + 1));
     const history = await mlflow.getMetricHistory(result.mlflowRunId, 'train.loss');
     expect(history).toHaveLength(steps);
-    const generated = await withStore(paths.store, (s) => s.query(`select count(*) from generated_images where run_id = '${id}'`), { readOnly: true });
-    expect(generated.rows).toEqual([[2]]);
+    const generated = await withStore(paths.store, (s) => s.query('select path from generated_images where run_id = ?', [id]), { readOnly: true });
+    expect(generated.rows).toHaveLength(2);
+    for (const [where] of generated.rows) expect(String(where)).toMatch(/^mlflow-artifacts:\/blobs\/sha256\/[0-9a-f]{2}\/[0-9a-f]{64}$/);
+    const artifacts = await withStore(paths.store, (s) => s.query('select path, uri from artifacts where run_id = ? order by path', [id]), { readOnly: true });
+    expect(artifacts.rows.map((r) => r[0])).toEqual(expect.arrayContaining(['model/pytorch_lora_weights.safetensors', 'generated/provenance.jsonl']));
+    for (const home of [first.home, second.home]) {
+      expect(existsSync(path.join(home, 'medsynth.duckdb'))).toBe(false);
+      expect(await filesEndingWith(home, '.duckdb')).toEqual([]);
+    }
 
     const standard = result.evaluation?.standard;
     expect(standard?.counts).toMatchObject({ real: 8, fake: 2 });
@@ -168,10 +200,15 @@ describe('training through the workflow', () => {
     const fid = await withStore(paths.store, (s) => s.getMetrics(id, 'eval.standard.frechet_inception_distance'), { readOnly: true });
     expect(fid.length).toBeGreaterThan(0);
     expect(fid.every((m) => Number.isFinite(m.value))).toBe(true);
+    // the provenance the cpu node recorded names the blobs it evaluated
+    const provenance = JSON.parse(await readFile(await elsewhere.get(result.generate!.provenance), 'utf8').then((t) => t.split('\n')[0]!));
+    expect(provenance.blob.sha256).toBe(provenance.image_sha256);
   });
 
   it('cancelling mid-training leaves a checkpoint that a new trainer resumes from', async () => {
-    startGpuWorker();
+    // only this test's gpu worker polls the queue, so the checkpoint is in its home
+    await Promise.all(gpuChildren.map(async (c) => (c.kill('SIGKILL'), await c)));
+    const gpu = gpuWorker();
     const id = `train-cancel-${Date.now()}`;
     const spec = input('train-cancel', { steps: 400, checkpointEvery: 1000 });
     const handle = await startExperiment(client, spec, id, queue);
@@ -180,7 +217,7 @@ describe('training through the workflow', () => {
     await expect(handle.result()).rejects.toBeInstanceOf(WorkflowFailedError);
 
     // The trainer checkpointed on SIGTERM: checkpoints/step-N under the run's train folder.
-    const trainDir = path.join(paths.runs, id, 'train');
+    const trainDir = path.join(resolvePaths({ MEDSYNTH_HOME: gpu.home }).runs, id, 'train');
     const saved = (await readdir(path.join(trainDir, 'checkpoints'))).filter((d) => /^step-\d+$/.test(d)).sort();
     expect(saved.length).toBeGreaterThan(0);
     const step = Number(saved.at(-1)!.slice('step-'.length));

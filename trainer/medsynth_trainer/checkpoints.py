@@ -103,7 +103,9 @@ def prune(out: Path, keep: int) -> None:
 def trajectory_hash(job: dict) -> str:
     """What must match for a resumed run to continue the same trajectory."""
     method = {k: v for k, v in job["method"].items() if k not in RESUME_FREE_OPTIONS}
-    return sha256_json({"method": method, "baseModel": job["baseModel"], "data": job["data"]})
+    # A training set copied to another node keeps its id, not its path.
+    data = {"id": job["data"]["id"]} if job["data"].get("id") else job["data"]
+    return sha256_json({"method": method, "baseModel": job["baseModel"], "data": data})
 
 
 def check_resumable(directory: Path, job: dict) -> dict:
