@@ -37,7 +37,7 @@ let runtimeInstalled = false;
  * inside `medsynth run` logs errors only (the run's own outcome is printed anyway);
  * MEDSYNTH_LOG_LEVEL overrides either.
  */
-function quietRuntime(level: LogLevel): void {
+export function quietRuntime(level: LogLevel): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   try {

@@ -1,16 +1,10 @@
-// A content-addressed store: bytes are kept once, at <root>/<sha[0:2]>/<sha><ext>. Artifacts
-// (weights, generated images) and embedded dataset images (datasets/embedded-images.ts) both live in one.
+// Content-addressed files on this node: bytes are kept once, at <root>/<sha[0:2]>/<sha><ext>, written
+// atomically. Embedded dataset images (datasets/embedded-images.ts) and the blob store's cache
+// (blob-store.ts) are laid out this way.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { copyFile, link, mkdir, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-
-export interface StoredArtifact {
-  sha256: string;
-  /** where the bytes now live: <root>/<sha[0:2]>/<sha><ext> */
-  path: string;
-  bytes: number;
-}
 
 export function contentPath(root: string, sha256: string, ext: string): string {
   return path.join(root, sha256.slice(0, 2), sha256 + ext);
@@ -32,15 +26,6 @@ export async function placeOnce(target: string, size: number, write: (temporary:
   const temporary = `${target}.${process.pid}.${Math.random().toString(36).slice(2)}.partial`;
   await write(temporary);
   await rename(temporary, target);
-}
-
-/** Adds a file to the store (a hard link where possible, else a copy); a second put is a no-op. */
-export async function putArtifact(root: string, file: string): Promise<StoredArtifact> {
-  const sha256 = await sha256File(file);
-  const target = contentPath(root, sha256, path.extname(file).toLowerCase());
-  const bytes = (await stat(file)).size;
-  await placeOnce(target, bytes, (temporary) => link(file, temporary).catch(() => copyFile(file, temporary)));
-  return { sha256, path: target, bytes };
 }
 
 /** Adds bytes whose sha256 the caller already computed. */
