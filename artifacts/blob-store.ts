@@ -5,11 +5,11 @@
 //
 // Format: a blob of at most `chunkBytes` is one object at sha256/<aa>/<hash>. A larger one is a list
 // of chunks, each a blob of its own, indexed by the JSON object sha256/<aa>/<hash>.chunks; so an
-// upload or a download cut short resumes at the first chunk it lacks. Every byte read, from the
+// upload or a download cut short resumes with the chunks it lacks. Every byte read, from the
 // server or from the cache, is checked against its hash.
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { copyFile, link, mkdir, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { copyFile, link, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -18,6 +18,7 @@ import { runPool } from '../datasets/pool.ts';
 import { MlflowError } from '../tracking/mlflow-error.ts';
 import type { MlflowHttp } from '../tracking/mlflow-http.ts';
 import { contentPath, placeOnce, sha256File } from './content-store.ts';
+import { ThreadHash } from './thread-hash.ts';
 
 /** What activities pass each other instead of paths: enough to fetch and check the bytes anywhere. */
 export interface BlobRef {
@@ -94,7 +95,7 @@ export class BlobStore {
   async put(file: string, mediaType = 'application/octet-stream'): Promise<BlobRef> {
     const { size } = await stat(file);
     if (size <= chunkBytes) return this.putBytes(await readFile(file), mediaType);
-    const whole = createHash('sha256');
+    const whole = new ThreadHash();
     const chunks: ChunkIndex['chunks'] = [];
     const handle = await open(file, 'r');
     try {
@@ -102,7 +103,7 @@ export class BlobStore {
       // Reads are chained, so the whole-file hash sees the chunks in order; uploads overlap.
       let reading = Promise.resolve();
       await runPool(offsets.entries(), this.concurrency, async ([i, offset]) => {
-        const bytes = Buffer.alloc(Math.min(chunkBytes, size - offset));
+        const bytes = Buffer.allocUnsafe(Math.min(chunkBytes, size - offset));
         const read = reading.then(async () => {
           await handle.read(bytes, 0, bytes.length, offset);
           whole.update(bytes);
@@ -113,10 +114,13 @@ export class BlobStore {
         chunks[i] = { sha256, size: bytes.length };
         if ((await this.remoteSize(this.key(sha256))) !== bytes.length) await this.upload(this.key(sha256), () => bytes);
       });
+    } catch (err) {
+      await whole.discard();
+      throw err;
     } finally {
       await handle.close();
     }
-    const sha256 = whole.digest('hex');
+    const sha256 = await whole.digest();
     const index: ChunkIndex = { size, chunks };
     await this.upload(`${this.key(sha256)}.chunks`, () => Buffer.from(JSON.stringify(index)));
     return { sha256, size, mediaType };
@@ -283,28 +287,76 @@ export class BlobStore {
       return (await response.json()) as ChunkIndex;
     });
     if (index.size !== ref.size) throw new BlobIntegrityError(`${indexKey}: indexes ${index.size} bytes, expected ${ref.size}`);
-    // Chunks land in the cache as blobs of their own, so a download cut short keeps what it had.
-    await runPool(index.chunks, this.concurrency, async (chunk) => {
-      if (!(await matches(this.cachePath(chunk.sha256), chunk))) await this.download(this.key(chunk.sha256), chunk);
-    });
+    // Chunks are written in place into one partial file named after the blob, so a download cut
+    // short keeps what it had: a chunk whose bytes there already hash right is not fetched again.
+    // The first pass hashes each byte once (the whole file, in order); only if that hash is wrong
+    // does a second pass check every chunk on its own and fetch the bad ones again.
     const target = this.cachePath(ref.sha256);
-    await placeOnce(target, ref.size, async (temporary) => {
-      const hash = createHash('sha256');
-      const out = createWriteStream(temporary);
-      for (const chunk of index.chunks) {
-        for await (const piece of createReadStream(this.cachePath(chunk.sha256))) {
-          hash.update(piece as Buffer);
-          if (!out.write(piece)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+    const partial = `${target}.partial`;
+    await mkdir(path.dirname(target), { recursive: true });
+    const resuming = ((await stat(partial).catch(() => null))?.size ?? 0) > 0;
+    let sha256 = await this.assemble(index, partial, resuming);
+    if (sha256 !== ref.sha256) sha256 = await this.assemble(index, partial, true);
+    if (sha256 !== ref.sha256) {
+      await rm(partial, { force: true });
+      throw new BlobIntegrityError(`${indexKey}: its chunks hash to ${sha256}, expected ${ref.sha256}`);
+    }
+    await rename(partial, target);
+  }
+
+  /**
+   * Fills `partial` with the index's chunks and returns the sha256 of the whole. `check`: keep the
+   * bytes already there where they hash right, and check each fetched chunk's hash. The whole-file
+   * hash follows the chunks in order, with at most `concurrency` of them in memory.
+   */
+  private async assemble(index: ChunkIndex, partial: string, check: boolean): Promise<string> {
+    const handle = await open(partial, 'a+').then(async (h) => (await h.close(), open(partial, 'r+')));
+    const whole = new ThreadHash();
+    // turns[i].previous resolves once chunks 0..i-1 are in the hash
+    const turns: Array<{ previous: Promise<void>; done: () => void }> = [];
+    let before = Promise.resolve();
+    for (let i = 0; i < index.chunks.length; i++) {
+      let done!: () => void;
+      const next = new Promise<void>((resolve) => (done = resolve));
+      turns.push({ previous: before, done });
+      before = next;
+    }
+    try {
+      const offsets = index.chunks.map((_, i) => index.chunks.slice(0, i).reduce((sum, c) => sum + c.size, 0));
+      await runPool(index.chunks.entries(), this.concurrency, async ([i, chunk]) => {
+        let bytes: Buffer | null = null;
+        if (check) {
+          const there = Buffer.allocUnsafe(chunk.size);
+          const { bytesRead } = await handle.read(there, 0, chunk.size, offsets[i]);
+          if (bytesRead === chunk.size && sha256Of(there) === chunk.sha256) bytes = there;
         }
+        if (!bytes) {
+          bytes = await this.fetchChunk(this.key(chunk.sha256), chunk, check);
+          await handle.write(bytes, 0, chunk.size, offsets[i]);
+        }
+        await turns[i]!.previous;
+        whole.update(bytes, true);
+        turns[i]!.done();
+      });
+    } catch (err) {
+      await whole.discard();
+      throw err;
+    } finally {
+      await handle.close();
+    }
+    return whole.digest();
+  }
+
+  /** One chunk into memory (chunkBytes at most); `check`: against its own hash too. */
+  private async fetchChunk(key: string, expected: { sha256: string; size: number }, check: boolean): Promise<Buffer> {
+    return this.retrying(`download ${key}`, async () => {
+      const response = await this.http.raw('blob download', { method: 'GET', url: this.url(key) });
+      const bytes = Buffer.from(await response.arrayBuffer());
+      if (bytes.length !== expected.size || (check && sha256Of(bytes) !== expected.sha256)) {
+        throw new BlobIntegrityError(`${key}: the server sent ${bytes.length} bytes hashing to ${sha256Of(bytes)}, expected ${expected.size} bytes`);
       }
-      await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
-      const sha256 = hash.digest('hex');
-      if (sha256 !== ref.sha256) {
-        await rm(temporary, { force: true });
-        throw new BlobIntegrityError(`${indexKey}: its chunks hash to ${sha256}, expected ${ref.sha256}`);
-      }
+      return bytes;
     });
-    await Promise.all(index.chunks.map((chunk) => rm(this.cachePath(chunk.sha256), { force: true })));
   }
 
   /** Retries what MlflowHttp does not: a stream cut mid-body, a hash mismatch. Client errors are final. */
