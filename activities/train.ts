@@ -88,7 +88,11 @@ export function trainActivity(deps: ActivityDeps) {
         resume: resumePath,
         signal: cancellationSignal(),
         onEvent: (e) => {
-          if (e.event === 'started') resumedFrom = e.resumedFrom ?? null;
+          if (e.event === 'started') {
+            resumedFrom = e.resumedFrom ?? null;
+            // How every random stream was seeded, so a rerun knows what it must match.
+            if (e.rng) publishing = publishing.then(() => deps.mlflow.setTag(run.mlflowRunId, 'medsynth.rng', JSON.stringify(e.rng))).catch(() => undefined);
+          }
           if (e.event === 'progress') {
             state = { ...state, step: e.step, total: e.total, loss: e.loss };
             if (e.loss !== undefined) metrics.push({ name: 'train.loss', step: e.step, value: e.loss });

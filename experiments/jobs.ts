@@ -44,7 +44,7 @@ export type GenerateJob = z.output<typeof generateJobSchema>;
 
 /** Lines the trainer prints on stdout, one JSON object each. */
 export type TrainerEvent =
-  | { event: 'started'; job: 'train' | 'generate'; device: string; total: number; resumedFrom?: number }
+  | { event: 'started'; job: 'train' | 'generate'; device: string; total: number; resumedFrom?: number; rng?: Record<string, unknown> }
   | { event: 'progress'; step: number; total: number; loss?: number; lr?: number; its?: number }
   | { event: 'checkpoint'; path: string; step: number; sha256: string }
   | { event: 'artifact'; path: string; sha256: string; kind: string; meta?: Record<string, unknown> }

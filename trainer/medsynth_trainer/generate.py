@@ -23,6 +23,7 @@ from .hashing import sha256_file, sha256_json, sha256_tree
 from .images import write_png
 from .sampling import render
 from .schedulers import make_scheduler
+from .seeds import rng_record, seed_globals
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,8 @@ def _unet_dir(path: str | None) -> Path | None:
 def run_generate(job: dict, out: Path, events: EventStream, compile_unet: bool = False) -> dict:
     t0 = time.monotonic()
     gen, shard = job["generation"], job["shard"]
+    # Every image has its own generator; the global streams are seeded too, for anything a scheduler draws.
+    seed_globals("generate", *gen["seeds"])
     width = gen.get("width") or job["baseModel"]["resolution"]
     height = gen.get("height") or job["baseModel"]["resolution"]
     if width % 8 or height % 8:
@@ -249,6 +252,7 @@ class _Provenance:
             },
             "device": describe(device),
             "versions": library_versions(),
+            "rng": rng_record(),  # each row has its seed and imageSeed
         }
         self.files = set()
         if path.is_file():

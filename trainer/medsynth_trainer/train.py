@@ -14,6 +14,7 @@ from .devices import describe, pick_device, training_precision, tune_cpu_threads
 from .events import EventStream
 from .hashing import sha256_file, sha256_tree
 from .preflight import TrainInputs, check_train
+from .seeds import rng_record, seed_globals, seeded
 from .train_step import TrainStep
 from .training_data import LatentSource, PromptEncoder
 
@@ -30,6 +31,7 @@ def run_train(
 ) -> dict:
     """`inputs`: the result of preflight.check_train(job) when the caller already has it."""
     method = job["method"]
+    seed_globals(method["seed"], "process")  # before anything random is built
     out = Path(out)
     inputs = inputs or check_train(job)
     model, examples = inputs.model, inputs.examples
@@ -102,7 +104,9 @@ class _Trainer:
         if self.kind == "full":
             unet.requires_grad_(True)
         else:
-            add_lora(unet, text_encoder, self.method)
+            # peft draws lora_A from the global stream: seed it, or two processes start apart.
+            with seeded(self.seed, "adapter-init"):
+                add_lora(unet, text_encoder, self.method)
             from diffusers.training_utils import cast_training_params
 
             # Trainable parameters stay fp32 under fp16/bf16 ("Attempting to unscale FP16 gradients").
@@ -178,7 +182,7 @@ class _Trainer:
         prompts = PromptEncoder(modules["tokenizer"], text_encoder, self.device, trainable=self.train_text_encoder)
 
         total = method["steps"]
-        started = {"job": "train", "device": describe(self.device), "total": total}
+        started = {"job": "train", "device": describe(self.device), "total": total, "rng": rng_record(self.seed)}
         if resume is not None:
             started["resumedFrom"] = start_step
         self.events.emit("started", **started)
@@ -237,6 +241,7 @@ class _Trainer:
             "device": describe(self.device),
             "processes": world,
             "outputs": outputs,
+            "rng": rng_record(self.seed),
         }
         self.events.emit("done", **summary)
         return summary

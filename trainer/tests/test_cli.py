@@ -33,7 +33,9 @@ def test_train_then_generate_print_only_json_lines(data_file, tiny_model, tmp_pa
         "artifact",
         "done",
     ]
+    rng = events[0].pop("rng")
     assert events[0] == {"event": "started", "job": "train", "device": "cpu", "total": 3}
+    assert rng["seed"] == job["method"]["seed"] and "mt19937" in rng["torch"] and "PCG64" in rng["numpy"]
     assert set(events[1]) == {"event", "step", "total", "loss", "lr", "its"}
     assert len(events[3]["sha256"]) == 64 and events[3]["step"] == 2
     lora = events[6]
