@@ -3,7 +3,8 @@
 // each in a mount namespace where the others' folders (and the dataset, for gpu workers) are hidden
 // under an empty tmpfs, so they share nothing but Temporal and MLflow. A gpu worker killed with
 // SIGKILL mid-training is replaced by one in a third, empty home that resumes from the checkpoint in
-// the last heartbeat, fetched from the blob store. A cancelled run leaves a usable checkpoint.
+// the last heartbeat, fetched from the blob store, and ends with the bytes and losses of an
+// uninterrupted run of the same spec. A cancelled run leaves a usable checkpoint.
 import { execa, type ResultPromise } from 'execa';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, symlink } from 'node:fs/promises';
@@ -68,6 +69,8 @@ describe('training through the workflow, on separate nodes', () => {
   const gpuHomes: string[] = [];
   const workers: ResultPromise[] = [];
   const gpuChildren: ResultPromise[] = [];
+  /** The killed-and-resumed run of the first test: its LoRA hash and train.loss by step. */
+  let resumedRun: { lora: string; losses: number[] } | undefined;
 
   /**
    * `medsynth worker` in its own home, in a mount namespace where `hidden` folders are empty
@@ -182,6 +185,7 @@ describe('training through the workflow, on separate nodes', () => {
     // DuckDB lives on the cpu node alone, and holds everything once
     const losses = await withStore(paths.store, (s) => s.getMetrics(id, 'train.loss'), { readOnly: true });
     expect(losses.map((m) => m.step)).toEqual(Array.from({ length: steps }, (_, i) => i + 1));
+    resumedRun = { lora: result.train!.weights.blob.sha256, losses: losses.map((m) => m.value) };
     const history = await mlflow.getMetricHistory(result.mlflowRunId, 'train.loss');
     expect(history).toHaveLength(steps);
     const generated = await withStore(paths.store, (s) => s.query('select path from generated_images where run_id = ?', [id]), { readOnly: true });
@@ -203,6 +207,17 @@ describe('training through the workflow, on separate nodes', () => {
     // the provenance the cpu node recorded names the blobs it evaluated
     const provenance = JSON.parse(await readFile(await elsewhere.get(result.generate!.provenance), 'utf8').then((t) => t.split('\n')[0]!));
     expect(provenance.blob.sha256).toBe(provenance.image_sha256);
+  });
+
+  it('an uninterrupted run of the same spec ends with the same LoRA bytes and the same loss at every step', async () => {
+    expect(resumedRun, 'needs the killed-and-resumed run of the test before').toBeDefined();
+    const id = `train-straight-${Date.now()}`;
+    const handle = await startExperiment(client, input('train-straight', {}), id, queue);
+    const result = await handle.result();
+    expect(result.train?.resumedFrom).toBeNull();
+    expect(result.train!.weights.blob.sha256).toBe(resumedRun!.lora);
+    const losses = await withStore(paths.store, (s) => s.getMetrics(id, 'train.loss'), { readOnly: true });
+    expect(losses.map((m) => m.value)).toEqual(resumedRun!.losses);
   });
 
   it('cancelling mid-training leaves a checkpoint that a new trainer resumes from', async () => {
