@@ -81,6 +81,7 @@ export function evaluateActivity(deps: ActivityDeps) {
           real: sets.real,
           fake: sets.fake,
           byCategory: input.evaluation.byCategory,
+          features: input.evaluation.features,
           categories: sets.categories,
           extractorDir: path.join(deps.paths.home, 'extractors'),
           cacheDir: path.join(deps.paths.home, 'feature-cache'),

@@ -2,6 +2,7 @@
 // function in cli/commands/, and errors are caught once, here.
 import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import { rootMessage } from '../errors.ts';
+import { DEFAULT_FEATURES, PROTOCOLS } from '../metrics/protocols/protocols.ts';
 
 // Commands are imported when they run, so `--help` does not load Temporal, DuckDB or sharp.
 const commands = {
@@ -102,15 +103,14 @@ export function buildProgram(): Command {
 
   program
     .command('eval')
-    .description('score generated images against real ones: FID/KID/IS/PRDC, or the MEDVQA-GI 2024/2025 protocols')
-    .addOption(
-      new Option('--protocol <name>', 'evaluation protocol').choices(['standard', 'medvqa-gi-2024', 'medvqa-gi-2025']).default('standard'),
-    )
+    .description('score generated images against real ones: FID/KID/IS/PRDC, FD/KID/PRDC in a trained feature space, or the MEDVQA-GI 2024/2025 protocols')
+    .addOption(new Option('--protocol <name>', 'evaluation protocol').choices(Object.keys(PROTOCOLS)).default('standard'))
+    .option('--features <extractor>', `extractor of the features protocol (default ${DEFAULT_FEATURES})`)
     .requiredOption('--real <dir>', 'folder of real images (searched recursively)')
     .requiredOption('--fake <dir>', 'folder of generated images (searched recursively)')
     .option('--by-category', 'also score each category (first folder level, or --categories)', false)
     .option('--categories <file>', 'image labels: JSON {path: label} or CSV lines path,label')
-    .option('--extractor-dir <dir>', 'folder holding inception-fid.onnx, keras-inception-v3.onnx, biomedclip.onnx (default MEDSYNTH_HOME/extractors)')
+    .option('--extractor-dir <dir>', 'folder holding inception-fid.onnx, efficientnet-lite0.onnx, keras-inception-v3.onnx, biomedclip.onnx (default MEDSYNTH_HOME/extractors)')
     .option('--cache-dir <dir>', 'feature cache (default MEDSYNTH_HOME/feature-cache)')
     .option('--no-cache', 'extract every image again and store nothing')
     .option('--batch-size <n>', 'images per model run (default 16)', positive)

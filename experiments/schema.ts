@@ -2,6 +2,7 @@
 // every option (the .describe() texts feed `medsynth spec --docs` and the JSON Schema the Python
 // trainer validates against). Objects are strict: an unknown key is an error, not a silent drop.
 import { z } from 'zod';
+import { DEFAULT_FEATURES } from '../metrics/protocols/protocols.ts';
 
 const positiveInt = z.number().int().positive();
 const fraction = z.number().min(0).max(1);
@@ -114,11 +115,16 @@ export const generationSchema = z.strictObject({
   height: positiveInt.optional().describe('defaults to the base model resolution'),
 });
 
-export const evaluationProtocols = ['standard', 'medvqa-gi-2024', 'medvqa-gi-2025'] as const;
+export const evaluationProtocols = ['standard', 'features', 'medvqa-gi-2024', 'medvqa-gi-2025'] as const;
 export const evaluationSchema = z.strictObject({
   protocols: z.array(z.enum(evaluationProtocols)).min(1).default(['standard']),
   byCategory: z.boolean().default(true).describe('also report every metric per category'),
   realSplit: z.enum(['train', 'val', 'test', 'all']).default('test').describe('real images to compare against'),
+  features: z
+    .string()
+    .regex(/^[A-Za-z0-9][\w.-]*$/, 'an extractor name')
+    .default(DEFAULT_FEATURES)
+    .describe('extractor whose feature space the features protocol uses (fd_<extractor>, KID, PRDC)'),
 });
 
 export const sweepSchema = z.strictObject({

@@ -6,7 +6,7 @@ import * as K from './keys.ts';
 import { kid } from './kid.ts';
 import { medvqa2024InceptionScore } from './medvqa2024-is.ts';
 import { scorePair, diversity } from './medvqa2025.ts';
-import { MetricRegistry, type Metric, type MetricInput } from './metric-registry.ts';
+import { FEATURE_OUTPUT, MetricRegistry, type Metric, type MetricInput, type MetricOutput } from './metric-registry.ts';
 import { prdc } from './prdc.ts';
 import type { FeatureMatrix } from './features/feature-matrix.ts';
 
@@ -16,24 +16,38 @@ const get = (input: MetricInput, set: 'real' | 'fake', output: string): FeatureM
   return m;
 };
 
+/** Fréchet distance of two feature sets (with a bootstrap interval when asked), under result keys `keys`. */
+async function frechet(input: MetricInput, real: FeatureMatrix, fake: FeatureMatrix, label: string, keys: { value: string; low: string; high: string }) {
+  const { value, warnings } = await fidOfFeatures(real, fake);
+  const small = smallSampleWarning(label, real.rows, fake.rows, real.dim, ', or use KID (unbiased)');
+  const values: Record<string, number> = { [keys.value]: value };
+  if (input.options.bootstrap) {
+    const ci = await fidBootstrap(real, fake, input.options.bootstrap, input.options.seed);
+    values[keys.low] = ci.low;
+    values[keys.high] = ci.high;
+  }
+  return { values, warnings: small ? [...warnings, small] : warnings };
+}
+
+async function kidValues(input: MetricInput, real: FeatureMatrix, fake: FeatureMatrix, keys: { mean: string; std: string }): Promise<MetricOutput> {
+  const r = await kid(real, fake, { seed: input.options.seed, ...input.options.kid });
+  return { values: { [keys.mean]: r.mean, [keys.std]: r.std }, warnings: r.warnings, details: { kidSubsetSize: r.subsetSize } };
+}
+
+async function prdcValues(input: MetricInput, real: FeatureMatrix, fake: FeatureMatrix, key: (k: string) => string): Promise<MetricOutput> {
+  const r = await prdc(real, fake, input.options.prdcK ?? 5);
+  return {
+    values: { [key(K.KEY_PRECISION)]: r.precision, [key(K.KEY_RECALL)]: r.recall, [key(K.KEY_DENSITY)]: r.density, [key(K.KEY_COVERAGE)]: r.coverage },
+  };
+}
+
 export const fidMetric: Metric = {
   name: 'fid',
   output: 'pool3',
   perCategory: true,
   minSamples: 2,
-  async compute(input) {
-    const real = get(input, 'real', 'pool3');
-    const fake = get(input, 'fake', 'pool3');
-    const { value, warnings } = await fidOfFeatures(real, fake);
-    const small = smallSampleWarning('FID', real.rows, fake.rows, real.dim, ', or use KID (unbiased)');
-    const values: Record<string, number> = { [K.KEY_FID]: value };
-    if (input.options.bootstrap) {
-      const ci = await fidBootstrap(real, fake, input.options.bootstrap, input.options.seed);
-      values[K.KEY_FID_CI_LOW] = ci.low;
-      values[K.KEY_FID_CI_HIGH] = ci.high;
-    }
-    return { values, warnings: small ? [...warnings, small] : warnings };
-  },
+  compute: (input) =>
+    frechet(input, get(input, 'real', 'pool3'), get(input, 'fake', 'pool3'), 'FID', { value: K.KEY_FID, low: K.KEY_FID_CI_LOW, high: K.KEY_FID_CI_HIGH }),
 };
 
 export const kidMetric: Metric = {
@@ -41,10 +55,7 @@ export const kidMetric: Metric = {
   output: 'pool3',
   perCategory: true,
   minSamples: 2,
-  async compute(input) {
-    const r = await kid(get(input, 'real', 'pool3'), get(input, 'fake', 'pool3'), { seed: input.options.seed, ...input.options.kid });
-    return { values: { [K.KEY_KID_MEAN]: r.mean, [K.KEY_KID_STD]: r.std }, warnings: r.warnings, details: { kidSubsetSize: r.subsetSize } };
-  },
+  compute: (input) => kidValues(input, get(input, 'real', 'pool3'), get(input, 'fake', 'pool3'), { mean: K.KEY_KID_MEAN, std: K.KEY_KID_STD }),
 };
 
 export const iscMetric: Metric = {
@@ -63,10 +74,47 @@ export const prdcMetric: Metric = {
   output: 'pool3',
   perCategory: true,
   minSamples: 6,
-  async compute(input) {
-    const r = await prdc(get(input, 'real', 'pool3'), get(input, 'fake', 'pool3'), input.options.prdcK ?? 5);
-    return { values: { [K.KEY_PRECISION]: r.precision, [K.KEY_RECALL]: r.recall, [K.KEY_DENSITY]: r.density, [K.KEY_COVERAGE]: r.coverage } };
+  compute: (input) => prdcValues(input, get(input, 'real', 'pool3'), get(input, 'fake', 'pool3'), (k) => k),
+};
+
+/** The `features` protocol's extractor and output, which the metrics below read. */
+function space(input: MetricInput, set: 'real' | 'fake'): FeatureMatrix {
+  const f = input.options.featureSpace;
+  if (!f) throw new Error('feature-space metrics need options.featureSpace (the features protocol sets it)');
+  return get(input, set, f.output);
+}
+const extractorOf = (input: MetricInput) => input.options.featureSpace!.extractor;
+
+/** Fréchet distance in any registered feature space, `fd_<extractor>`: never called FID unless it is. */
+export const fdMetric: Metric = {
+  name: 'fd',
+  output: FEATURE_OUTPUT,
+  perCategory: true,
+  minSamples: 2,
+  compute(input) {
+    const x = extractorOf(input);
+    const key = K.inFeatureSpace(K.KEY_FD, x);
+    return frechet(input, space(input, 'real'), space(input, 'fake'), `FD (${x})`, { value: key, low: `${key}_ci_low`, high: `${key}_ci_high` });
   },
+};
+
+export const kidFeaturesMetric: Metric = {
+  name: 'kid-features',
+  output: FEATURE_OUTPUT,
+  perCategory: true,
+  minSamples: 2,
+  compute(input) {
+    const x = extractorOf(input);
+    return kidValues(input, space(input, 'real'), space(input, 'fake'), { mean: `${K.inFeatureSpace('kid', x)}_mean`, std: `${K.inFeatureSpace('kid', x)}_std` });
+  },
+};
+
+export const prdcFeaturesMetric: Metric = {
+  name: 'prdc-features',
+  output: FEATURE_OUTPUT,
+  perCategory: true,
+  minSamples: 6,
+  compute: (input) => prdcValues(input, space(input, 'real'), space(input, 'fake'), (k) => K.inFeatureSpace(k, extractorOf(input))),
 };
 
 export const medvqa2024FidMetric: Metric = {
@@ -165,7 +213,7 @@ export const medvqa2025PairsMetric: Metric = {
 
 export function defaultMetrics(): MetricRegistry {
   const registry = new MetricRegistry();
-  for (const m of [fidMetric, kidMetric, iscMetric, prdcMetric, medvqa2024FidMetric, medvqa2024IsMetric, fbdMetric, medvqa2025PairsMetric]) {
+  for (const m of [fidMetric, kidMetric, iscMetric, prdcMetric, fdMetric, kidFeaturesMetric, prdcFeaturesMetric, medvqa2024FidMetric, medvqa2024IsMetric, fbdMetric, medvqa2025PairsMetric]) {
     registry.register(m);
   }
   return registry;

@@ -38,6 +38,8 @@ export interface EvaluateOptions {
   /** FID bootstrap resamples for a 95% interval (0: none) */
   bootstrap?: number;
   seed?: number;
+  /** the extractor of the features protocol (default efficientnet-lite0) */
+  features?: string;
   /** medvqa-gi-2025 prompt pairs; prompts are the fake images' categories */
   pairs?: PromptPair[];
   metrics?: MetricRegistry;
@@ -105,7 +107,12 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluationResult>
   checkCount('real', realSet.paths.length, 0);
   checkCount('fake', fakeSet.paths.length, 0);
 
-  const extractor = await openExtractor(registry.get(protocol.extractor));
+  const spec = registry.get(protocol.featureSpace ? (opts.features ?? protocol.extractor) : protocol.extractor);
+  if (protocol.featureSpace && !spec.featureOutput) {
+    throw new UserError(`features: extractor "${spec.name}" names no feature output (featureOutput in its spec), so it cannot serve the ${protocol.name} protocol`);
+  }
+  const featureSpace = spec.featureOutput ? { extractor: spec.name, output: spec.featureOutput } : undefined;
+  const extractor = await openExtractor(spec);
   const common = { protocol: protocol.name, cacheDir, batchSize: opts.batchSize, onProgress: opts.onProgress };
   let real: Awaited<ReturnType<typeof extractFeatures>>;
   let fake: typeof real;
@@ -132,7 +139,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluationResult>
   const input: MetricInput = {
     real,
     fake,
-    options: { kid: opts.kid, isc: opts.isc, prdcK: opts.prdcK, bootstrap: opts.bootstrap, seed: opts.seed, fakeLabels: labels, pairs: opts.pairs },
+    options: { kid: opts.kid, isc: opts.isc, prdcK: opts.prdcK, bootstrap: opts.bootstrap, seed: opts.seed, fakeLabels: labels, pairs: opts.pairs, featureSpace },
   };
 
   const values: Record<string, number> = {};

@@ -2,9 +2,9 @@
 // ONNX feature extractors run by onnxruntime.
 export { evaluate, type EvaluateOptions, type EvaluationResult, type CategoryResult } from './evaluate.ts';
 export * from './keys.ts';
-export { PROTOCOLS, STANDARD, MEDVQA_GI_2024, MEDVQA_GI_2025, getProtocol, type Protocol } from './protocols/protocols.ts';
+export { PROTOCOLS, STANDARD, FEATURES, DEFAULT_FEATURES, MEDVQA_GI_2024, MEDVQA_GI_2025, getProtocol, type Protocol } from './protocols/protocols.ts';
 export { ExtractorRegistry, type ExtractorSpec, type ExtractorOutput, type Preprocess } from './extractors/registry.ts';
-export { defaultRegistry, builtinSpecs, INCEPTION_FID, KERAS_INCEPTION_V3, BIOMEDCLIP } from './extractors/builtin.ts';
+export { defaultRegistry, builtinSpecs, INCEPTION_FID, KERAS_INCEPTION_V3, BIOMEDCLIP, EFFICIENTNET_LITE0 } from './extractors/builtin.ts';
 export { openExtractor, type OpenExtractor } from './extractors/session.ts';
 export { MetricRegistry, type Metric, type MetricInput, type MetricOutput, type PromptPair } from './metric-registry.ts';
 export { defaultMetrics } from './builtin-metrics.ts';

@@ -22,3 +22,9 @@ export const KEY_FBD = 'frechet_biomedclip_distance';
 export const KEY_AGREEMENT = 'agreement';
 export const KEY_DIVERSITY = 'diversity';
 export const KEY_FIDELITY = 'fidelity';
+/** Fréchet distance in a named feature space (the features protocol): fd_<extractor> */
+export const KEY_FD = 'fd';
+/** A result key in the feature space of `extractor`: `kid` + efficientnet-lite0 -> kid_efficientnet_lite0. */
+export function inFeatureSpace(key: string, extractor: string): string {
+  return `${key}_${extractor.replace(/[^A-Za-z0-9]+/g, '_')}`;
+}

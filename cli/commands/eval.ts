@@ -28,6 +28,8 @@ export interface EvalFlags {
   seed?: number;
   /** JSON file: [{a, b, real?: [paths]}] */
   pairs?: string;
+  /** extractor of the features protocol */
+  features?: string;
   out?: string;
   dryRun?: boolean;
 }
@@ -77,6 +79,7 @@ export async function resolveEvalOptions(flags: EvalFlags): Promise<EvaluateOpti
     ...(flags.bootstrap ? { bootstrap: flags.bootstrap } : {}),
     ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
     ...(flags.pairs ? { pairs: await readPairs(flags.pairs) } : {}),
+    ...(flags.features ? { features: flags.features } : {}),
   };
 }
 

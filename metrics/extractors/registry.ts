@@ -3,7 +3,7 @@
 // separators in names, a well-formed spec.
 import { UserError } from '../../errors.ts';
 
-export type Preprocess = 'tf1-bilinear-299' | 'np-resize-299' | 'clip-224';
+export type Preprocess = 'tf1-bilinear-299' | 'tf1-bilinear-224' | 'np-resize-299' | 'clip-224';
 
 export interface ExtractorOutput {
   name: string;
@@ -19,9 +19,11 @@ export interface ExtractorSpec {
   /** input tensor name and its [C, H, W] (the batch axis is dynamic) */
   input: { name: string; chw: [number, number, number] };
   outputs: ExtractorOutput[];
+  /** the output that serves as its feature space (Fréchet distance, KID, PRDC of the `features` protocol) */
+  featureOutput?: string;
 }
 
-export const PREPROCESS_SIZE: Record<Preprocess, number> = { 'tf1-bilinear-299': 299, 'np-resize-299': 299, 'clip-224': 224 };
+export const PREPROCESS_SIZE: Record<Preprocess, number> = { 'tf1-bilinear-299': 299, 'tf1-bilinear-224': 224, 'np-resize-299': 299, 'clip-224': 224 };
 
 export class ExtractorRegistry {
   readonly #specs = new Map<string, ExtractorSpec>();
@@ -40,6 +42,9 @@ export class ExtractorRegistry {
     }
     if (spec.outputs.length === 0 || spec.outputs.some((o) => !Number.isInteger(o.dim) || o.dim < 1)) {
       throw new UserError(`extractor "${name}": outputs need names and positive dimensions`);
+    }
+    if (spec.featureOutput !== undefined && !spec.outputs.some((o) => o.name === spec.featureOutput)) {
+      throw new UserError(`extractor "${name}": featureOutput "${spec.featureOutput}" is not one of its outputs`);
     }
     this.#specs.set(name, { ...spec, outputs: spec.outputs.map((o) => ({ ...o })) });
   }

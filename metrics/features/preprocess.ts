@@ -15,6 +15,7 @@ export function preprocessStep(kind: Preprocess): PreprocessStep {
   const size = PREPROCESS_SIZE[kind];
   switch (kind) {
     case 'tf1-bilinear-299':
+    case 'tf1-bilinear-224':
       return { size, decode: decodeRgb, write: (p, out, o) => resizeTf1Bilinear(p, size, out, o) };
     case 'np-resize-299':
       return { size, decode: decodeAsStored, write: (p, out, o) => npResizeTiling(p, size, out, o) };

@@ -1,12 +1,15 @@
 // Evaluation protocols: which extractor, which metrics, which files count, and what to say
 // about the numbers.
 import { UserError } from '../../errors.ts';
-import { BIOMEDCLIP, INCEPTION_FID, KERAS_INCEPTION_V3 } from '../extractors/builtin.ts';
+import { BIOMEDCLIP, EFFICIENTNET_LITE0, INCEPTION_FID, KERAS_INCEPTION_V3 } from '../extractors/builtin.ts';
 
 export interface Protocol {
   name: string;
+  /** the extractor; for a feature-space protocol, the default that the `features` option replaces */
   extractor: string;
   metrics: string[];
+  /** its metrics work in the feature space of whichever extractor `features` names */
+  featureSpace?: boolean;
   /** which files of a folder are read */
   fileFilter?: (path: string) => boolean;
   note: string;
@@ -15,6 +18,9 @@ export interface Protocol {
 export const STANDARD = 'standard';
 export const MEDVQA_GI_2024 = 'medvqa-gi-2024';
 export const MEDVQA_GI_2025 = 'medvqa-gi-2025';
+export const FEATURES = 'features';
+/** The extractor of the features protocol unless `features` names another: trained, and obtainable offline. */
+export const DEFAULT_FEATURES = EFFICIENTNET_LITE0;
 
 export const PROTOCOLS: Record<string, Protocol> = {
   [STANDARD]: {
@@ -22,6 +28,13 @@ export const PROTOCOLS: Record<string, Protocol> = {
     extractor: INCEPTION_FID,
     metrics: ['fid', 'kid', 'isc', 'prdc'],
     note: 'FID/KID/PRDC on pool3 and IS on logits of the FID Inception, images resized to 299x299 as torch-fidelity does (TF1 bilinear); comparable with torch-fidelity and pytorch-fid at equal sample counts',
+  },
+  [FEATURES]: {
+    name: FEATURES,
+    extractor: DEFAULT_FEATURES,
+    metrics: ['fd', 'kid-features', 'prdc-features'],
+    featureSpace: true,
+    note: 'Fréchet distance (fd_<extractor>), KID and PRDC in the feature space of the chosen extractor (default efficientnet-lite0: ImageNet-trained EfficientNet-Lite0, 1280-d pooled penultimate features, TF1 bilinear resize to 224x224); not FID: comparable only with numbers from the same extractor file',
   },
   [MEDVQA_GI_2024]: {
     name: MEDVQA_GI_2024,

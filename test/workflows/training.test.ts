@@ -24,7 +24,7 @@ import { MlflowClient } from '../../tracking/mlflow-client.ts';
 import type { ExperimentInput } from '../../workflows/messages.ts';
 import { testServices } from '../helpers/services.ts';
 import { writeTinyDataset } from '../helpers/tiny-dataset.ts';
-import { randomExtractorDir } from '../metrics/helpers.ts';
+import { trainedExtractorDir } from '../metrics/helpers.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 // long enough that a heartbeat with a mid-run checkpoint is seen before training ends, even on a fast machine
@@ -131,8 +131,8 @@ describe('training through the workflow, on separate nodes', () => {
     const services = testServices();
     cpuHome = await mkdtemp(path.join(os.tmpdir(), 'medsynth-cpu-home-'));
     paths = resolvePaths({ MEDSYNTH_HOME: cpuHome });
-    // evaluation reads MEDSYNTH_HOME/extractors: the random-weight FID Inception the metrics tests export
-    await symlink(await randomExtractorDir(['inception-fid']), path.join(cpuHome, 'extractors'));
+    // evaluation reads MEDSYNTH_HOME/extractors: the trained EfficientNet-Lite0 and a random-weight FID Inception
+    await symlink(await trainedExtractorDir(['inception-fid']), path.join(cpuHome, 'extractors'));
     client = new Client({ connection: await Connection.connect({ address: services.temporalAddress }) });
     mlflow = new MlflowClient(services.mlflowUri);
     dataRoot = (await writeTinyDataset(4)).root;
@@ -155,7 +155,7 @@ describe('training through the workflow, on separate nodes', () => {
         'train-kill',
         {},
         { prompts: ['an endoscopy image of a polyp'], seeds: [0, 1], steps: 2, batchSize: 2 },
-        { protocols: ['standard'], realSplit: 'all' },
+        { protocols: ['features', 'standard'], realSplit: 'all' },
       ),
       id,
       queue,
@@ -201,6 +201,9 @@ describe('training through the workflow, on separate nodes', () => {
     const standard = result.evaluation?.standard;
     expect(standard?.counts).toMatchObject({ real: 8, fake: 2 });
     expect(standard?.warnings.join('\n')).toMatch(/random weights/);
+    const features = result.evaluation?.features;
+    expect(features?.metrics).toHaveProperty('fd_efficientnet_lite0');
+    expect(features?.warnings.join('\n')).not.toMatch(/random weights/);
     const fid = await withStore(paths.store, (s) => s.getMetrics(id, 'eval.standard.frechet_inception_distance'), { readOnly: true });
     expect(fid.length).toBeGreaterThan(0);
     expect(fid.every((m) => Number.isFinite(m.value))).toBe(true);

