@@ -78,6 +78,12 @@ function tooFewImages(metric: { name: string; minSamples: number }, real: number
   return Math.min(real, fake) < metric.minSamples ? `${metric.name}: ${real} real and ${fake} fake images; needs ${metric.minSamples} of each` : null;
 }
 
+/** How many of `fake` have the content of some image of `real`. */
+function overlap(real: string[], fake: string[]): number {
+  const realShas = new Set(real);
+  return fake.filter((sha) => realShas.has(sha)).length;
+}
+
 function checkCount(set: string, n: number, failed: number): void {
   if (n === 0) throw new UserError(`${set}: no readable images${failed ? ` (${failed} unreadable)` : ''}`);
   if (n === 1) throw new UserError(`${set}: only 1 readable image; statistics need at least 2`);
@@ -134,6 +140,12 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluationResult>
   }
   if (failed.length > 0) {
     warnings.push(`${failed.length} unreadable image(s) left out: ${failed.map((f) => `${f.path} (${f.reason})`).join('; ')}`);
+  }
+  const shared = overlap(real.shas, fake.shas);
+  if (shared > 0) {
+    warnings.push(
+      `${shared} of ${fake.paths.length} fake image(s) have the same bytes (sha256) as real ones: the sets overlap: KID's unbiased estimate assumes independent sets (identical sets give a negative value, not ~0), and FD and precision flatter the generator`,
+    );
   }
   const labels = opts.categories ?? new Map([...folderCategories(realSet), ...folderCategories(fakeSet)]);
   const input: MetricInput = {

@@ -87,6 +87,12 @@ export async function kid(f1: FeatureMatrix, f2: FeatureMatrix, options: Partial
     warnings.push(`KID: subset size lowered from ${o.subsetSize} to ${m} (the smaller set's size); torch-fidelity would refuse`);
   }
   if (m < 2) throw new Error(`KID needs at least 2 samples in each set, got ${n1} and ${n2}`);
+  if (m === n1 || m === n2) {
+    const which = m === n1 && m === n2 ? 'both sets' : m === n1 ? 'the first set' : 'the second set';
+    warnings.push(
+      `KID: the subset size (${m}) equals the size of ${which}, so every subset holds all of it: the std does not measure the estimate's spread (${m === n1 && m === n2 ? 'it is 0' : 'only the other set is resampled'}); use a subset size below the set sizes for a meaningful std`,
+    );
+  }
   const gamma = o.gamma ?? 1 / f1.dim;
   const kernel = (dots: Float64Array) => dots.map((v) => (v * gamma + o.coef0) ** o.degree);
   const useGram = n1 + n2 <= GRAM_LIMIT && (n1 + n2) ** 2 <= 3 * o.subsets * m * m;

@@ -34,6 +34,8 @@ export interface FailedImage {
 export interface ExtractedFeatures {
   /** images that gave features, in input order; rows of every matrix follow it */
   paths: string[];
+  /** sha256 of each of `paths`' contents */
+  shas: string[];
   features: Map<string, FeatureMatrix>;
   failed: FailedImage[];
   cached: number;
@@ -155,5 +157,5 @@ export async function extractFeatures(extractor: OpenExtractor, paths: string[],
   }
   done = paths.length;
   report();
-  return { paths: okPaths, features, failed, cached: cachedCount, extracted };
+  return { paths: okPaths, shas: okPaths.map((p) => shaOf.get(p)!), features, failed, cached: cachedCount, extracted };
 }

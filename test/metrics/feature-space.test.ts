@@ -116,4 +116,14 @@ describe.skipIf(!hasKvasir)('features protocol: the trained extractor ranks real
     expect(real.metrics[PRECISION]).toBeGreaterThan(0.5);
     expect(fake.metrics[PRECISION]).toBeLessThan(real.metrics[PRECISION]! / 2);
   });
+
+  it('warns when the sets share images, and when the KID std cannot mean anything', async () => {
+    const same = await score(polypA(), polypA());
+    expect(same.warnings.join('\n')).toMatch(/40 of 40 fake image\(s\) have the same bytes/);
+    expect(same.metrics[KID]).toBeLessThan(0); // the unbiased estimate on identical sets
+    const whole = await evaluate({ protocol: 'features', real: polypA(), fake: polypB(), extractorDir, cacheDir, kid: { subsetSize: N } });
+    expect(whole.warnings.join('\n')).toMatch(/subset size \(40\) equals the size of both sets/);
+    const apart = await score(polypA(), polypB());
+    expect(apart.warnings.join('\n')).not.toMatch(/same bytes|equals the size/);
+  });
 });
