@@ -82,6 +82,7 @@ export function evaluateActivity(deps: ActivityDeps) {
           fake: sets.fake,
           byCategory: input.evaluation.byCategory,
           features: input.evaluation.features,
+          medvqa2025Mode: input.evaluation.medvqa2025Mode,
           categories: sets.categories,
           extractorDir: path.join(deps.paths.home, 'extractors'),
           cacheDir: path.join(deps.paths.home, 'feature-cache'),

@@ -120,7 +120,12 @@ export function buildProgram(): Command {
     .option('--prdc-k <n>', 'k of precision/recall/density/coverage (default 5)', positive)
     .option('--bootstrap <n>', 'FID bootstrap resamples for a 95% interval', positive)
     .option('--seed <n>', 'seed of KID subsets, IS shuffle and bootstrap (default 2020)', nonNegative)
-    .option('--pairs <file>', 'medvqa-gi-2025 prompt pairs: JSON [{"a": prompt, "b": prompt, "real"?: [paths]}]')
+    .option('--pairs <file>', 'medvqa-gi-2025 prompt pairs: JSON [{"a": prompt, "b": prompt, "real"?: [paths]}] (default: the sorted prompts paired in order)')
+    .addOption(
+      new Option('--medvqa-2025-mode <mode>', "medvqa-gi-2025: 'official' reproduces the organisers' loop (scores the first half of the pairs, with a warning); 'corrected' scores all")
+        .choices(['official', 'corrected'])
+        .default('official'),
+    )
     .option('--out <file>', 'write the full result as JSON')
     .option('--dry-run', 'print the resolved evaluate() options and exit', false)
     .action(lazy('eval'));

@@ -120,6 +120,10 @@ export const evaluationSchema = z.strictObject({
   protocols: z.array(z.enum(evaluationProtocols)).min(1).default(['standard']),
   byCategory: z.boolean().default(true).describe('also report every metric per category'),
   realSplit: z.enum(['train', 'val', 'test', 'all']).default('test').describe('real images to compare against'),
+  medvqa2025Mode: z
+    .enum(['official', 'corrected'])
+    .default('official')
+    .describe("medvqa-gi-2025: the organisers' pairing loop (scores the first half of the prompt pairs) or every pair"),
   features: z
     .string()
     .regex(/^[A-Za-z0-9][\w.-]*$/, 'an extractor name')

@@ -5,7 +5,7 @@ import { inceptionScore } from './isc.ts';
 import * as K from './keys.ts';
 import { kid } from './kid.ts';
 import { medvqa2024InceptionScore } from './medvqa2024-is.ts';
-import { scorePair, diversity } from './medvqa2025.ts';
+import { consecutivePairs, l2Normalised, officialPairCount, scorePair } from './medvqa2025.ts';
 import { FEATURE_OUTPUT, MetricRegistry, type Metric, type MetricInput, type MetricOutput } from './metric-registry.ts';
 import { prdc } from './prdc.ts';
 import type { FeatureMatrix } from './features/feature-matrix.ts';
@@ -145,75 +145,77 @@ export const medvqa2024IsMetric: Metric = {
   },
 };
 
-export const fbdMetric: Metric = {
-  name: 'fbd',
-  output: 'embedding',
-  perCategory: false,
-  minSamples: 2,
-  async compute(input) {
-    const real = get(input, 'real', 'embedding');
-    const fake = get(input, 'fake', 'embedding');
-    const { value, warnings } = await fidOfFeatures(real, fake);
-    const small = smallSampleWarning('FBD', real.rows, fake.rows, real.dim);
-    return { values: { [K.KEY_FBD]: value }, warnings: small ? [...warnings, small] : warnings };
-  },
-};
-
 function rowsWhere(set: MetricInput['real'], matrix: FeatureMatrix, keep: (path: string) => boolean): FeatureMatrix {
   return matrix.select(set.paths.flatMap((p, i) => (keep(p) ? [i] : [])));
 }
 
-export const medvqa2025PairsMetric: Metric = {
-  name: 'medvqa-gi-2025-pairs',
-  output: 'embedding',
+function concat(parts: FeatureMatrix[]): FeatureMatrix {
+  const out = parts[0]!.select([]);
+  for (const m of parts) for (let i = 0; i < m.rows; i++) out.push(m.row(i));
+  return out;
+}
+
+/** MEDVQA-GI 2025 (see medvqa2025.ts): FBD, fidelity, agreement and diversity over prompt pairs. */
+export const medvqa2025Metric: Metric = {
+  name: 'medvqa-gi-2025',
+  output: 'cls',
   perCategory: false,
   minSamples: 2,
-  async compute(input) {
+  async compute(input): Promise<MetricOutput> {
     const labels = input.options.fakeLabels;
     if (!labels) throw new Error('medvqa-gi-2025 needs the prompt of each generated image (categories, or prompt folders)');
-    const fake = get(input, 'fake', 'embedding');
-    const real = get(input, 'real', 'embedding');
+    const fake = l2Normalised(get(input, 'fake', 'cls'));
+    const real = l2Normalised(get(input, 'real', 'cls'));
     const ofPrompt = (prompt: string) => rowsWhere(input.fake, fake, (p) => labels.get(p) === prompt);
+    const prompts = [...new Set(input.fake.paths.map((p) => labels.get(p)).filter((l) => l !== undefined))].sort((x, y) =>
+      x.localeCompare(y, 'en', { numeric: true }),
+    );
+    const mode = input.options.medvqa2025Mode ?? 'official';
     const warnings: string[] = [];
-    const prompts = [...new Set(input.fake.paths.map((p) => labels.get(p)).filter((l) => l !== undefined))].sort();
-    const diversityByPrompt: Record<string, number> = {};
-    for (const prompt of prompts) {
-      const m = ofPrompt(prompt);
-      if (m.rows >= 2) diversityByPrompt[prompt] = diversity(m);
-      else warnings.push(`prompt "${prompt}": 1 image, no diversity`);
+    const all = input.options.pairs ?? consecutivePairs(prompts);
+    if (!input.options.pairs && prompts.length % 2 === 1) warnings.push(`${prompts.length} prompts: the last one ("${prompts.at(-1)}") has no pair and is not scored`);
+    const kept = mode === 'official' ? all.slice(0, officialPairCount(all.length)) : all;
+    if (kept.length < all.length) {
+      warnings.push(
+        `official mode: the organisers' loop range(0, len(prompts)//2, 2) scores ${kept.length} of ${all.length} prompt pairs; ` +
+          `unscored: ${all.slice(kept.length).map((p) => `(${p.a}, ${p.b})`).join(', ')}. Mode corrected scores all of them`,
+      );
     }
-    const div = Object.values(diversityByPrompt);
-    const values: Record<string, number> = {};
-    if (div.length > 0) values[K.KEY_DIVERSITY] = div.reduce((a, b) => a + b, 0) / div.length;
-    const pairs = input.options.pairs ?? [];
-    if (pairs.length === 0) warnings.push('no prompt pairs given: agreement and fidelity need pairs (A, B)');
     const scores = [];
-    for (const pair of pairs) {
+    const generated: FeatureMatrix[] = [];
+    const references: FeatureMatrix[] = [];
+    for (const pair of kept) {
       const a = ofPrompt(pair.a);
       const b = ofPrompt(pair.b);
-      if (a.rows < 2 || b.rows < 2) {
-        warnings.push(`pair (${pair.a}, ${pair.b}): ${a.rows} and ${b.rows} images; at least 2 each needed, skipped`);
-        continue;
-      }
       const refs = pair.real ? new Set(pair.real) : undefined;
       const pairReal = refs ? rowsWhere(input.real, real, (p) => refs.has(p)) : real;
-      if (pairReal.rows < 2) {
-        warnings.push(`pair (${pair.a}, ${pair.b}): ${pairReal.rows} real reference images found, skipped`);
+      if (a.rows < 2 || b.rows < 2 || pairReal.rows < 2) {
+        warnings.push(`pair (${pair.a}, ${pair.b}): ${a.rows}, ${b.rows} and ${pairReal.rows} real images; at least 2 of each needed, skipped`);
         continue;
       }
       scores.push(await scorePair(pair, a, b, pairReal));
+      generated.push(a, b);
+      references.push(pairReal);
     }
-    if (scores.length > 0) {
-      values[K.KEY_AGREEMENT] = scores.reduce((s, p) => s + p.agreement, 0) / scores.length;
-      values[K.KEY_FIDELITY] = scores.reduce((s, p) => s + p.fidelity, 0) / scores.length;
-    }
-    return { values, warnings, details: { pairs: scores, diversityByPrompt } };
+    if (scores.length === 0) return { values: {}, warnings: [...warnings, 'no prompt pair could be scored'], details: { mode, pairs: [] } };
+    const mean = (xs: number[]) => xs.reduce((s, v) => s + v, 0) / xs.length;
+    const fbd = await fidOfFeatures(concat(generated), concat(references));
+    return {
+      values: {
+        [K.KEY_FIDELITY]: mean(scores.map((p) => p.fidelity)),
+        [K.KEY_AGREEMENT]: mean(scores.map((p) => p.agreement)),
+        [K.KEY_DIVERSITY]: mean(scores.flatMap((p) => [p.diversity.a, p.diversity.b])),
+        [K.KEY_FBD]: fbd.value,
+      },
+      warnings: [...warnings, ...fbd.warnings],
+      details: { mode, pairs: scores, scoredPairs: scores.length, pairsInAll: all.length },
+    };
   },
 };
 
 export function defaultMetrics(): MetricRegistry {
   const registry = new MetricRegistry();
-  for (const m of [fidMetric, kidMetric, iscMetric, prdcMetric, fdMetric, kidFeaturesMetric, prdcFeaturesMetric, medvqa2024FidMetric, medvqa2024IsMetric, fbdMetric, medvqa2025PairsMetric]) {
+  for (const m of [fidMetric, kidMetric, iscMetric, prdcMetric, fdMetric, kidFeaturesMetric, prdcFeaturesMetric, medvqa2024FidMetric, medvqa2024IsMetric, medvqa2025Metric]) {
     registry.register(m);
   }
   return registry;

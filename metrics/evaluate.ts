@@ -38,6 +38,8 @@ export interface EvaluateOptions {
   /** FID bootstrap resamples for a 95% interval (0: none) */
   bootstrap?: number;
   seed?: number;
+  /** medvqa-gi-2025: 'official' (the organisers' pairing loop, half the prompts; default) or 'corrected' (all pairs) */
+  medvqa2025Mode?: 'official' | 'corrected';
   /** the extractor of the features protocol (default efficientnet-lite0) */
   features?: string;
   /** medvqa-gi-2025 prompt pairs; prompts are the fake images' categories */
@@ -151,7 +153,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluationResult>
   const input: MetricInput = {
     real,
     fake,
-    options: { kid: opts.kid, isc: opts.isc, prdcK: opts.prdcK, bootstrap: opts.bootstrap, seed: opts.seed, fakeLabels: labels, pairs: opts.pairs, featureSpace },
+    options: { kid: opts.kid, isc: opts.isc, prdcK: opts.prdcK, bootstrap: opts.bootstrap, seed: opts.seed, fakeLabels: labels, pairs: opts.pairs, featureSpace, medvqa2025Mode: opts.medvqa2025Mode },
   };
 
   const values: Record<string, number> = {};

@@ -27,6 +27,8 @@ export interface MetricOptions {
   /** label of each fake image (prompt id for medvqa-gi-2025) */
   fakeLabels?: Map<string, string>;
   pairs?: PromptPair[];
+  /** medvqa-gi-2025: the organisers' pairing (half the prompts) or every pair */
+  medvqa2025Mode?: 'official' | 'corrected';
   /** the extractor and output of the feature-space metrics (fd, kid-features, prdc-features) */
   featureSpace?: { extractor: string; output: string };
 }

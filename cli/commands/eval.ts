@@ -28,6 +28,8 @@ export interface EvalFlags {
   seed?: number;
   /** JSON file: [{a, b, real?: [paths]}] */
   pairs?: string;
+  /** medvqa-gi-2025 pairing */
+  medvqa2025Mode?: 'official' | 'corrected';
   /** extractor of the features protocol */
   features?: string;
   out?: string;
@@ -80,6 +82,7 @@ export async function resolveEvalOptions(flags: EvalFlags): Promise<EvaluateOpti
     ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
     ...(flags.pairs ? { pairs: await readPairs(flags.pairs) } : {}),
     ...(flags.features ? { features: flags.features } : {}),
+    ...(flags.medvqa2025Mode ? { medvqa2025Mode: flags.medvqa2025Mode } : {}),
   };
 }
 

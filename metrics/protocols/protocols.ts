@@ -47,8 +47,8 @@ export const PROTOCOLS: Record<string, Protocol> = {
   [MEDVQA_GI_2025]: {
     name: MEDVQA_GI_2025,
     extractor: BIOMEDCLIP,
-    metrics: ['fbd', 'medvqa-gi-2025-pairs'],
-    note: 'MEDVQA-GI 2025 scoring on BiomedCLIP ViT-B/16 image embeddings (open_clip encode_image, 512-d): FBD over all images, agreement / diversity / fidelity = 1000/(1+FID) per prompt pair',
+    metrics: ['medvqa-gi-2025'],
+    note: "MEDVQA-GI 2025 organisers' scoring: BiomedCLIP ViT-B/16 CLS features (768-d, after the final LayerNorm, L2-normalised); prompts sorted and paired (0,1), (2,3), ...; fidelity = mean over pairs of 100/(1 + mean FID of A and B against the pair's real images), agreement = mean cosine A x B, diversity = mean pairwise distance within a prompt, FBD = FID of the scored images against their references. Mode official scores only the pairs the organisers' loop reaches (the first half of the prompts); corrected scores all. FBD and fidelity are Fréchet distances in BiomedCLIP space, not FID",
   },
 };
 

@@ -23,7 +23,8 @@ import {
 } from '../../metrics/index.ts';
 import { agreement, diversity } from '../../metrics/medvqa2025.ts';
 import { FeatureMatrix } from '../../metrics/features/feature-matrix.ts';
-import { hasKvasir, kvasirImages, randomExtractorDir, reference, tempDir } from './helpers.ts';
+import { defaultMetrics } from '../../metrics/builtin-metrics.ts';
+import { hasKvasir, kvasirImages, randomExtractorDir, reference, tempDir, writeNpy } from './helpers.ts';
 
 /** n distinct generated images (smooth gradients with shapes), for machines without ../shared/data */
 async function generatedImages(dir: string, n: number, seed: number): Promise<string[]> {
@@ -142,9 +143,46 @@ describe('medvqa-gi-2025', () => {
     const r = await evaluate({ protocol: 'medvqa-gi-2025', real, fake: fakeDir, extractorDir, cacheDir: false, pairs: [{ a: 'p1', b: 'p2' }] });
     expect(r.counts).toMatchObject({ real: 10, fake: 12 });
     for (const key of [KEY_FBD, KEY_AGREEMENT, KEY_DIVERSITY, KEY_FIDELITY]) expect(Number.isFinite(r.metrics[key]), key).toBe(true);
-    const pairs = r.details.pairs as { images: { a: number; b: number; real: number }; fidelity: number; fid: number }[];
+    const pairs = r.details.pairs as { images: { a: number; b: number; real: number }; fidelity: number; fid: { a: number; b: number } }[];
     expect(pairs).toHaveLength(1);
     expect(pairs[0]!.images).toEqual({ a: 4, b: 4, real: 10 });
-    expect(pairs[0]!.fidelity).toBeCloseTo(1000 / (1 + pairs[0]!.fid), 9);
+    expect(pairs[0]!.fidelity).toBeCloseTo(100 / (1 + (pairs[0]!.fid.a + pairs[0]!.fid.b) / 2), 9);
+  });
+
+  it("equals the organisers' formulas on the same features, in official and corrected mode (1e-6)", async () => {
+    const dim = 24;
+    const prompts = Array.from({ length: 8 }, (_, p) => `prompt${String(p + 1).padStart(4, '0')}`);
+    const perPrompt = 6;
+    const rng = (() => {
+      let s = 12345;
+      return () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+    })();
+    const fakeData = new Float64Array(prompts.length * perPrompt * dim).map((_, i) => rng() + (Math.floor(i / (perPrompt * dim)) % 3) * 0.3);
+    const realData = new Float64Array(30 * dim).map(() => rng() + 0.1);
+    const fake = FeatureMatrix.fromFloat64(fakeData, dim);
+    const realM = FeatureMatrix.fromFloat64(realData, dim);
+    const fakePaths = prompts.flatMap((p) => Array.from({ length: perPrompt }, (_, i) => `/fake/${p}/${i}.png`));
+    const labels = new Map(fakePaths.map((f) => [f, f.split('/')[2]!]));
+    // the reference reads the same float32 values the engine holds
+    const dir = await tempDir();
+    await writeNpy(path.join(dir, 'fake.npy'), fake.toFloat64(), [fake.rows, dim]);
+    await writeNpy(path.join(dir, 'real.npy'), realM.toFloat64(), [realM.rows, dim]);
+    await writeFile(path.join(dir, 'prompts.json'), JSON.stringify(fakePaths.map((f) => Number(labels.get(f)!.slice('prompt'.length)))));
+    await reference('medvqa2025_reference.py', dir);
+    const want = JSON.parse(await readFile(path.join(dir, 'reference.json'), 'utf8')) as Record<string, Record<string, number>>;
+    const metric = defaultMetrics().get('medvqa-gi-2025');
+    for (const mode of ['official', 'corrected'] as const) {
+      const out = await metric.compute({
+        real: { paths: Array.from({ length: realM.rows }, (_, i) => `/real/${i}.png`), features: new Map([['cls', realM]]) },
+        fake: { paths: fakePaths, features: new Map([['cls', fake]]) },
+        options: { fakeLabels: labels, medvqa2025Mode: mode },
+      });
+      expect(out.details?.scoredPairs, mode).toBe(want[mode]!.pairs);
+      for (const [ours, theirs] of [[KEY_FIDELITY, 'fidelity'], [KEY_AGREEMENT, 'agreement'], [KEY_DIVERSITY, 'diversity'], [KEY_FBD, 'FBD']] as const) {
+        const w = want[mode]![theirs]!;
+        expect(Math.abs(out.values[ours]! - w) / Math.abs(w), `${mode} ${theirs}: ${out.values[ours]} vs ${w}`).toBeLessThan(1e-6);
+      }
+      if (mode === 'official') expect(out.warnings?.join('\n')).toMatch(/scores 2 of 4 prompt pairs/);
+    }
   });
 });
