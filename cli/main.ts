@@ -122,6 +122,11 @@ export function buildProgram(): Command {
     .option('--seed <n>', 'seed of KID subsets, IS shuffle and bootstrap (default 2020)', nonNegative)
     .option('--pairs <file>', 'medvqa-gi-2025 prompt pairs: JSON [{"a": prompt, "b": prompt, "real"?: [paths]}] (default: the sorted prompts paired in order)')
     .addOption(
+      new Option('--medvqa-2024-order <order>', "medvqa-gi-2024: 'sorted' (every image below the folders), or 'listdir': one folder in os.listdir order, as the organisers' script read it (its IS depends on the order)")
+        .choices(['sorted', 'listdir'])
+        .default('sorted'),
+    )
+    .addOption(
       new Option('--medvqa-2025-mode <mode>', "medvqa-gi-2025: 'official' reproduces the organisers' loop (scores the first half of the pairs, with a warning); 'corrected' scores all")
         .choices(['official', 'corrected'])
         .default('official'),

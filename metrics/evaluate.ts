@@ -10,11 +10,11 @@ import { defaultRegistry } from './extractors/builtin.ts';
 import type { ExtractorRegistry } from './extractors/registry.ts';
 import { openExtractor } from './extractors/session.ts';
 import { extractFeatures, type ExtractProgress, type FailedImage } from './features/extract.ts';
-import { folderCategories, listImages } from './images/list-images.ts';
+import { folderCategories, listImages, type ListOrder } from './images/list-images.ts';
 import type { IscOptions } from './isc.ts';
 import type { KidOptions } from './kid.ts';
 import type { MetricInput, MetricRegistry, PromptPair, SetFeatures } from './metric-registry.ts';
-import { getProtocol } from './protocols/protocols.ts';
+import { getProtocol, MEDVQA_GI_2024 } from './protocols/protocols.ts';
 
 export interface EvaluateOptions {
   protocol: string;
@@ -38,6 +38,8 @@ export interface EvaluateOptions {
   /** FID bootstrap resamples for a 95% interval (0: none) */
   bootstrap?: number;
   seed?: number;
+  /** medvqa-gi-2024: read each folder in sorted order (default) or, as the organisers' script did, one folder in os.listdir order ('listdir': its IS depends on the order) */
+  medvqa2024Order?: ListOrder;
   /** medvqa-gi-2025: 'official' (the organisers' pairing loop, half the prompts; default) or 'corrected' (all pairs) */
   medvqa2025Mode?: 'official' | 'corrected';
   /** the extractor of the features protocol (default efficientnet-lite0) */
@@ -110,8 +112,9 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluationResult>
   const protocolMetrics = protocol.metrics.map((m) => metrics.get(m));
   const cacheDir = opts.cacheDir === false ? undefined : (opts.cacheDir ?? path.join(home, 'feature-cache'));
 
-  const realSet = await listImages(opts.real, 'real', protocol.fileFilter);
-  const fakeSet = await listImages(opts.fake, 'fake', protocol.fileFilter);
+  const order = protocol.name === MEDVQA_GI_2024 ? (opts.medvqa2024Order ?? 'sorted') : 'sorted';
+  const realSet = await listImages(opts.real, 'real', protocol.fileFilter, order);
+  const fakeSet = await listImages(opts.fake, 'fake', protocol.fileFilter, order);
   checkCount('real', realSet.paths.length, 0);
   checkCount('fake', fakeSet.paths.length, 0);
 

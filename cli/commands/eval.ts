@@ -28,6 +28,8 @@ export interface EvalFlags {
   seed?: number;
   /** JSON file: [{a, b, real?: [paths]}] */
   pairs?: string;
+  /** medvqa-gi-2024 file order */
+  medvqa2024Order?: 'sorted' | 'listdir';
   /** medvqa-gi-2025 pairing */
   medvqa2025Mode?: 'official' | 'corrected';
   /** extractor of the features protocol */
@@ -83,6 +85,7 @@ export async function resolveEvalOptions(flags: EvalFlags): Promise<EvaluateOpti
     ...(flags.pairs ? { pairs: await readPairs(flags.pairs) } : {}),
     ...(flags.features ? { features: flags.features } : {}),
     ...(flags.medvqa2025Mode ? { medvqa2025Mode: flags.medvqa2025Mode } : {}),
+    ...(flags.medvqa2024Order ? { medvqa2024Order: flags.medvqa2024Order } : {}),
   };
 }
 

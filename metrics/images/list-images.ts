@@ -1,6 +1,6 @@
 // Turning `real` / `fake` arguments (a folder or a list of files) into a sorted list of image
 // paths, and folder names into category labels.
-import { readdir, stat } from 'node:fs/promises';
+import { opendir, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { UserError } from '../../errors.ts';
 
@@ -21,11 +21,24 @@ export interface ImageSet {
   root?: string;
 }
 
-export async function listImages(input: string | string[], what: string, filter?: (file: string) => boolean): Promise<ImageSet> {
+/**
+ * 'sorted' (default): every image below the folder, sorted. 'listdir': the files directly in the
+ * folder, in the order the OS lists them (Python's os.listdir order), for
+ * protocols whose numbers depend on it.
+ */
+export type ListOrder = 'sorted' | 'listdir';
+
+export async function listImages(input: string | string[], what: string, filter?: (file: string) => boolean, order: ListOrder = 'sorted'): Promise<ImageSet> {
   if (Array.isArray(input)) return { paths: input.map((p) => path.resolve(p)).filter((p) => !filter || filter(p)) };
   const root = path.resolve(input);
   const info = await stat(root).catch(() => undefined);
   if (!info?.isDirectory()) throw new UserError(`${what}: ${input} is not a folder`);
+  if (order === 'listdir') {
+    // opendir streams entries in the OS's order; readdir (libuv's scandir) would sort them
+    const names: string[] = [];
+    for await (const e of await opendir(root)) if (!e.isDirectory()) names.push(path.join(root, e.name));
+    return { paths: names.filter((p) => (filter ? filter(p) : IMAGE_EXTENSIONS.includes(path.extname(p).toLowerCase()))), root };
+  }
   const paths: string[] = [];
   await walk(root, paths);
   return { paths: paths.filter((p) => !filter || filter(p)).sort(), root };

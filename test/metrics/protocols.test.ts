@@ -24,7 +24,9 @@ import {
 import { agreement, diversity } from '../../metrics/medvqa2025.ts';
 import { FeatureMatrix } from '../../metrics/features/feature-matrix.ts';
 import { defaultMetrics } from '../../metrics/builtin-metrics.ts';
-import { hasKvasir, kvasirImages, randomExtractorDir, reference, tempDir, writeNpy } from './helpers.ts';
+import { listImages } from '../../metrics/images/list-images.ts';
+import { MEDVQA_GI_2024, PROTOCOLS } from '../../metrics/protocols/protocols.ts';
+import { hasKvasir, kvasirImages, randomExtractorDir, python, reference, tempDir, writeNpy } from './helpers.ts';
 
 /** n distinct generated images (smooth gradients with shapes), for machines without ../shared/data */
 async function generatedImages(dir: string, n: number, seed: number): Promise<string[]> {
@@ -184,5 +186,28 @@ describe('medvqa-gi-2025', () => {
       }
       if (mode === 'official') expect(out.warnings?.join('\n')).toMatch(/scores 2 of 4 prompt pairs/);
     }
+  });
+});
+
+describe('medvqa-gi-2024 official file order', () => {
+  it("reads one folder in os.listdir order with the script's extension filter", async () => {
+    const dir = await tempDir();
+    const { fake } = await imageSets(2, 6);
+    const names = ['k.png', 'b.jpg', 'z.jpeg', 'a.png', 'm.PNG', 'q.gif', 'c.png', 'xpng'];
+    for (const [i, name] of names.entries()) await writeFile(path.join(dir, name), await readFile(fake[i % fake.length]!));
+    await mkdir(path.join(dir, 'sub.png'));
+    const { execFile } = await import('node:child_process');
+    const listed = await new Promise<string[]>((resolve, reject) =>
+      execFile(python, ['-c', `import os, json; print(json.dumps([f for f in os.listdir(${JSON.stringify(dir)}) if f.endswith(('png', 'jpg', 'jpeg')) and os.path.isfile(os.path.join(${JSON.stringify(dir)}, f))]))`], (err, out) =>
+        err ? reject(err) : resolve(JSON.parse(out) as string[]),
+      ),
+    );
+    const protocol = PROTOCOLS[MEDVQA_GI_2024]!;
+    const ours = await listImages(dir, 'fake', protocol.fileFilter, 'listdir');
+    expect(ours.paths.map((p) => path.basename(p))).toEqual(listed);
+    expect(listed).not.toContain('m.PNG');
+    const sorted = await listImages(dir, 'fake', protocol.fileFilter);
+    // sorted mode also wants a known image extension: 'xpng' is the script's alone
+    expect(sorted.paths.map((p) => path.basename(p))).toEqual(listed.filter((n) => n !== 'xpng').sort());
   });
 });
