@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { testServices } from '../helpers/services.ts';
 import { writeTinyDataset, type TinyDataset } from '../helpers/tiny-dataset.ts';
-import { randomExtractorDir } from '../metrics/helpers.ts';
+import { trainedExtractorDir } from '../metrics/helpers.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const sharedData = path.resolve(root, '../shared/data');
@@ -76,8 +76,9 @@ describe('medsynth run, status and query against real services', () => {
       MLFLOW_TRACKING_URI: services.mlflowUri,
       MEDSYNTH_HOME: await mkdtemp(path.join(os.tmpdir(), 'medsynth-cli-home-')),
     };
-    // the kvasir-mini example evaluates with the standard protocol: give it the random-weight extractor
-    await symlink(await randomExtractorDir(['inception-fid']), path.join(env.MEDSYNTH_HOME!, 'extractors'));
+    // the kvasir-mini example evaluates with the features protocol (the trained EfficientNet-Lite0)
+    // and the standard one (a random-weight FID Inception here)
+    await symlink(await trainedExtractorDir(['inception-fid']), path.join(env.MEDSYNTH_HOME!, 'extractors'));
     tiny = await writeTinyDataset();
   });
 

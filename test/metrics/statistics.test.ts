@@ -140,6 +140,11 @@ describe('KID, IS, PRDC', () => {
     const r = await kid(FeatureMatrix.fromFloat64(x, d), FeatureMatrix.fromFloat64(y, d), { subsets: 10, subsetSize: 50, seed: 2020 });
     expect(rel(r.mean, ref.kid_mean)).toBeLessThan(1e-6);
     expect(rel(r.std, ref.kid_std)).toBeLessThan(1e-6);
+    // few small subsets: the engine takes the per-subset dot products instead of one Gram matrix
+    const few = await referenceFor(x, y, d, { kid: { kid_subsets: 3, kid_subset_size: 20, rng_seed: 7 } });
+    const s = await kid(FeatureMatrix.fromFloat64(x, d), FeatureMatrix.fromFloat64(y, d), { subsets: 3, subsetSize: 20, seed: 7 });
+    expect(rel(s.mean, few.kid_mean)).toBeLessThan(1e-6);
+    expect(rel(s.std, few.kid_std)).toBeLessThan(1e-6);
   });
 
   it("IS equals torch-fidelity's isc_features_to_metric (1e-6 relative)", async () => {
@@ -151,10 +156,10 @@ describe('KID, IS, PRDC', () => {
     expect(rel(r.std, ref.isc_std)).toBeLessThan(1e-6);
   });
 
-  it('PRDC equals the numpy reference of Naeem et al.', async () => {
+  it("PRDC equals Naeem et al.'s prdc.compute_prdc, on sets larger than the engine's 512-row blocks", async () => {
     const d = 24;
-    const x = features(150, d, 14);
-    const y = features(130, d, 15, 0.4);
+    const x = features(700, d, 14);
+    const y = features(600, d, 15, 0.4);
     const ref = await referenceFor(x, y, d, { prdc: { k: 5 } });
     const r = await prdc(FeatureMatrix.fromFloat64(x, d), FeatureMatrix.fromFloat64(y, d), 5);
     expect(r.precision).toBeCloseTo(ref.prdc.precision, 12);

@@ -5,7 +5,7 @@ writes DIR/reference.json. FID three ways: numpy/scipy directly (sqrtm), pytorch
 calculate_frechet_distance, torch-fidelity's own fid_features_to_statistics +
 fid_statistics_to_metric. KID and IS: torch-fidelity's own kid_features_to_metric and
 isc_features_to_metric (see upstream.py for how they are loaded without torchvision). PRDC:
-Naeem et al.'s published algorithm in numpy.
+Naeem et al.'s package (prdc.compute_prdc).
 """
 
 import json
@@ -28,22 +28,9 @@ def fid_numpy(x, y):
 
 
 def prdc(real, fake, k):
-    def dist(a, b):
-        return np.sqrt(np.maximum(0, (a**2).sum(1)[:, None] + (b**2).sum(1)[None, :] - 2 * a @ b.T))
+    from prdc import compute_prdc  # Naeem et al.'s own package
 
-    def radii(x):
-        d = dist(x, x)
-        np.fill_diagonal(d, 0)
-        return np.partition(d, k, axis=-1)[:, : k + 1].max(axis=-1)
-
-    rr, fr = radii(real), radii(fake)
-    d = dist(real, fake)
-    return {
-        "precision": float((d < rr[:, None]).any(axis=0).mean()),
-        "recall": float((d < fr[None, :]).any(axis=1).mean()),
-        "density": float((1.0 / k) * (d < rr[:, None]).sum(axis=0).mean()),
-        "coverage": float((d.min(axis=1) < rr).mean()),
-    }
+    return {name: float(v) for name, v in compute_prdc(real_features=real, fake_features=fake, nearest_k=k).items()}
 
 
 def main(folder: Path) -> None:
