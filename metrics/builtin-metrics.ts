@@ -30,7 +30,9 @@ async function frechet(input: MetricInput, real: FeatureMatrix, fake: FeatureMat
 }
 
 async function kidValues(input: MetricInput, real: FeatureMatrix, fake: FeatureMatrix, keys: { mean: string; std: string }): Promise<MetricOutput> {
-  const r = await kid(real, fake, { seed: input.options.seed, ...input.options.kid });
+  // torch-fidelity's argument order (input1 generated, input2 real): its subsets of the generated
+  // set are drawn first, so the same seed picks the same subsets here
+  const r = await kid(fake, real, { seed: input.options.seed, ...input.options.kid });
   return { values: { [keys.mean]: r.mean, [keys.std]: r.std }, warnings: r.warnings, details: { kidSubsetSize: r.subsetSize } };
 }
 

@@ -120,5 +120,5 @@ describe('medsynth run, status and query against real services', () => {
       );
       expect(query.stdout).toMatch(new RegExp(`\\b${images}\\b`));
     }
-  });
+  }, 360_000); // the whole kvasir-mini demo (ingest, 200 steps, generation, two protocols): ~85 s alone, more beside other files
 });

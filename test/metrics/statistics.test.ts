@@ -5,6 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FeatureMatrix } from '../../metrics/features/feature-matrix.ts';
 import { fidOfFeatures, frechetDistance } from '../../metrics/fid.ts';
+import { fidBootstrap } from '../../metrics/fid-bootstrap.ts';
 import { inceptionScore } from '../../metrics/isc.ts';
 import { kid } from '../../metrics/kid.ts';
 import { gaussianOf } from '../../metrics/linalg/statistics.ts';
@@ -62,6 +63,18 @@ describe('FID', () => {
     const ref = await referenceFor(x, y, d, { fid: true });
     const ours = (await fidOfFeatures(FeatureMatrix.fromFloat64(x, d), FeatureMatrix.fromFloat64(y, d))).value;
     expect(rel(ours, ref.fid_torch_fidelity)).toBeLessThan(1e-6);
+  });
+
+  it('bootstrap interval equals a numpy/scipy bootstrap with the same RandomState draws (1e-6)', async () => {
+    const d = 12;
+    const x = features(40, d, 21);
+    const y = features(35, d, 22, 0.3);
+    const params = { resamples: 30, seed: 5, level: 0.9 };
+    const ref = await referenceFor(x, y, d, { bootstrap: params });
+    const r = await fidBootstrap(FeatureMatrix.fromFloat64(x, d), FeatureMatrix.fromFloat64(y, d), params.resamples, params.seed, params.level);
+    expect(rel(r.low, ref.bootstrap.low)).toBeLessThan(1e-6);
+    expect(rel(r.high, ref.bootstrap.high)).toBeLessThan(1e-6);
+    expect(r.low).toBeLessThan(r.high);
   });
 
   it('is zero for identical sets', async () => {

@@ -5,7 +5,9 @@ writes DIR/reference.json. FID three ways: numpy/scipy directly (sqrtm), pytorch
 calculate_frechet_distance, torch-fidelity's own fid_features_to_statistics +
 fid_statistics_to_metric. KID and IS: torch-fidelity's own kid_features_to_metric and
 isc_features_to_metric (see upstream.py for how they are loaded without torchvision). PRDC:
-Naeem et al.'s package (prdc.compute_prdc).
+Naeem et al.'s package (prdc.compute_prdc). FID bootstrap: both sets resampled with replacement
+by numpy's RandomState(seed).randint (x first, then y, per resample), the numpy/scipy FID of
+each pair, and np.percentile's linear interpolation at the interval's two ends.
 """
 
 import json
@@ -33,6 +35,17 @@ def prdc(real, fake, k):
     return {name: float(v) for name, v in compute_prdc(real_features=real, fake_features=fake, nearest_k=k).items()}
 
 
+def fid_bootstrap(x, y, resamples, seed, level):
+    rng = np.random.RandomState(seed)
+    values = []
+    for _ in range(resamples):
+        xi = rng.randint(0, len(x), len(x))
+        yi = rng.randint(0, len(y), len(y))
+        values.append(fid_numpy(x[xi], y[yi]))
+    tail = (1 - level) / 2 * 100
+    return {"low": float(np.percentile(values, tail)), "high": float(np.percentile(values, 100 - tail)), "values": values}
+
+
 def main(folder: Path) -> None:
     params = json.loads((folder / "params.json").read_text())
     x, y = np.load(folder / "x.npy"), np.load(folder / "y.npy")
@@ -51,6 +64,8 @@ def main(folder: Path) -> None:
         out["isc_mean"], out["isc_std"] = isc[tf.metric_isc.KEY_METRIC_ISC_MEAN], isc[tf.metric_isc.KEY_METRIC_ISC_STD]
     if "prdc" in params:
         out["prdc"] = prdc(x, y, params["prdc"]["k"])
+    if "bootstrap" in params:
+        out["bootstrap"] = fid_bootstrap(x, y, **params["bootstrap"])
     if "rng" in params:
         rng = np.random.RandomState(params["rng"]["seed"])
         out["permutation"] = rng.permutation(params["rng"]["n"]).tolist()

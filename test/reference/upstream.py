@@ -17,6 +17,11 @@ functions the tests call touch torchvision, so:
   names it uses. Its InceptionV3 cannot be built without torchvision; torch-fidelity's
   FeatureExtractorInceptionV3 (the same network, adapted from pytorch-fid) is the module the
   tests compare the ONNX export against.
+- torch-fidelity's whole pipeline (`calculate_metrics` on image folders): the real package,
+  imported after a stand-in `torchvision` is put in sys.modules (torchvision_stand_in below).
+  On that path torch-fidelity uses torchvision for two things only: `transforms.Compose` of its
+  one transform and `transforms.functional.pil_to_tensor` (a decoded PIL image as a CHW uint8
+  tensor); the stand-in does those two, and every other name raises if ever called.
 """
 
 import ast
@@ -61,3 +66,61 @@ def pytorch_fid_calculate_frechet_distance():
     namespace = {"np": np, "linalg": linalg}
     exec(compile(ast.Module(body=[fn], type_ignores=[]), str(source_path), "exec"), namespace)
     return namespace["calculate_frechet_distance"]
+
+
+def _raising_module(name):
+    module = types.ModuleType(name)
+    module.__getattr__ = lambda attr: _missing_torchvision(f"{name}.{attr}")
+    return module
+
+
+def _missing_torchvision(name):
+    def fail(*args, **kwargs):
+        raise RuntimeError(f"{name} is not in test/reference/upstream.py's torchvision stand-in")
+
+    class Missing:
+        def __init__(self, *args, **kwargs):
+            fail()
+
+    return Missing if name.rsplit(".", 1)[-1][:1].isupper() else fail
+
+
+def torchvision_stand_in():
+    """The two torchvision pieces torch-fidelity uses on image folders (see the module docstring)."""
+    import numpy as np
+    import torch
+
+    root = _raising_module("torchvision")
+    transforms = _raising_module("torchvision.transforms")
+    functional = _raising_module("torchvision.transforms.functional")
+
+    class Compose:
+        def __init__(self, steps):
+            self.steps = steps
+
+        def __call__(self, x):
+            for step in self.steps:
+                x = step(x)
+            return x
+
+    def pil_to_tensor(pic):
+        return torch.as_tensor(np.array(pic, copy=True)).view(pic.size[1], pic.size[0], len(pic.getbands())).permute(2, 0, 1)
+
+    transforms.Compose = Compose
+    transforms.functional = functional
+    functional.pil_to_tensor = pil_to_tensor
+    root.transforms = transforms
+    modules = {"torchvision": root, "torchvision.transforms": transforms, "torchvision.transforms.functional": functional}
+    for sub in ("datasets", "models"):
+        modules[f"torchvision.{sub}"] = _raising_module(f"torchvision.{sub}")
+        setattr(root, sub, modules[f"torchvision.{sub}"])
+    return modules
+
+
+def torch_fidelity_calculate_metrics():
+    """torch-fidelity's own calculate_metrics (the real package), runnable without torchvision."""
+    if importlib.util.find_spec("torchvision") is None:
+        sys.modules.update(torchvision_stand_in())
+    import torch_fidelity as package
+
+    return package.calculate_metrics
