@@ -13,7 +13,7 @@ import type { ActivityDeps } from './deps.ts';
 import type { ProvenanceRow } from './generate.ts';
 import { imageMediaType } from './ingest.ts';
 import { keepHeartbeating } from './heartbeat.ts';
-import { logRunArtifact, logRunMetrics } from './run-records.ts';
+import { logRunArtifact, logRunMetrics, logRunParams } from './run-records.ts';
 import { UserError } from '../errors.ts';
 
 export interface EvaluateInput {
@@ -74,6 +74,7 @@ export function evaluateActivity(deps: ActivityDeps) {
     await mkdir(outDir, { recursive: true });
     const summary: EvaluationSummary = {};
     const points: MetricPoint[] = [];
+    const params: Record<string, string> = {};
     try {
       for (const protocol of input.evaluation.protocols) {
         const result = await evaluateImages({
@@ -98,11 +99,15 @@ export function evaluateActivity(deps: ActivityDeps) {
         for (const [category, c] of Object.entries(result.categories ?? {})) {
           for (const [name, value] of Object.entries(c.metrics)) points.push({ name: `eval.${protocol}.${name}`, step: 0, value, category });
         }
-        summary[protocol] = { metrics: result.metrics, counts: result.counts, note: result.note, warnings: result.warnings };
+        const extractor = { name: result.extractor.name, sha256: result.extractor.sha256 };
+        params[`eval.${protocol}.extractor`] = extractor.name;
+        params[`eval.${protocol}.extractor_sha256`] = extractor.sha256;
+        summary[protocol] = { metrics: result.metrics, counts: result.counts, note: result.note, warnings: result.warnings, extractor };
       }
     } finally {
       stopBeats();
     }
+    await logRunParams(deps, run, params);
     await logRunMetrics(deps, run, points, input.at);
     return summary;
   };

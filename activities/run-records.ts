@@ -35,6 +35,14 @@ export async function logRunMetrics(deps: ActivityDeps, run: RunRef, points: Met
   await withStore(deps.paths.store, (store) => store.logMetrics(run.runId, points));
 }
 
+/** Params (immutable: the same value again is fine) into MLflow and DuckDB (cpu queue). */
+export async function logRunParams({ paths, mlflow }: ActivityDeps, run: RunRef, params: Record<string, string>): Promise<void> {
+  const entries = Object.entries(params);
+  if (entries.length === 0) return;
+  await mlflow.logBatch({ runId: run.mlflowRunId, params });
+  await withStore(paths.store, (store) => store.logParams(run.runId, params));
+}
+
 /** Uploads a file as an MLflow artifact of the run and records it, with its hash, in DuckDB (cpu queue). */
 export async function logRunArtifact(
   { paths, mlflow }: ActivityDeps,

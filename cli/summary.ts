@@ -28,7 +28,8 @@ export function formatResult(result: ExperimentResult, stack: Stack): string {
   if (result.generate) lines.push(`generated ${result.generate.images} images; provenance: ${blobUri(result.generate.provenance.sha256)}`);
   for (const [protocol, e] of Object.entries(result.evaluation ?? {})) {
     const numbers = Object.entries(e.metrics).map(([k, v]) => `${k} ${Number(v.toPrecision(5))}`).join(', ');
-    lines.push(`evaluation ${protocol} (real ${e.counts.real}, fake ${e.counts.fake}): ${numbers}`);
+    const by = e.extractor ? `, extractor ${e.extractor.name} ${e.extractor.sha256.slice(0, 12)}` : '';
+    lines.push(`evaluation ${protocol} (real ${e.counts.real}, fake ${e.counts.fake}${by}): ${numbers}`);
     if (e.note) lines.push(`  ${e.note}`);
     for (const w of e.warnings) lines.push(`  warning: ${w}`);
   }

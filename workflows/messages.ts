@@ -82,7 +82,14 @@ export interface GenerateResult {
 /** protocol → its headline numbers, sample counts, what they mean and any warnings */
 export type EvaluationSummary = Record<
   string,
-  { metrics: Record<string, number>; counts: Record<string, number>; note: string; warnings: string[] }
+  {
+    metrics: Record<string, number>;
+    counts: Record<string, number>;
+    note: string;
+    warnings: string[];
+    /** the feature extractor that produced the numbers (its ONNX file's hash) */
+    extractor?: { name: string; sha256: string };
+  }
 >;
 
 export interface ExperimentResult extends RunRef {

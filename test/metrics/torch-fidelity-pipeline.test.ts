@@ -24,7 +24,7 @@ async function twoFolders(dir: string, n: number): Promise<{ real: string; fake:
     for (const file of kvasirImages('ulcerative-colitis', n)) await copyFile(file, path.join(fake, path.basename(file)));
   } else {
     for (let i = 0; i < 2 * n; i++) {
-      const noise = await sharp({ create: { width: 90 + i, height: 80, channels: 3, noise: { type: 'gaussian', mean: 60 + (i % n) * 3, sigma: 30 } } })
+      const noise = await sharp({ create: { width: 90 + i, height: 80, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 60 + (i % n) * 3, sigma: 30 } } })
         .png()
         .toBuffer();
       await sharp(noise).toFile(path.join(i < n ? real : fake, `img-${String(i).padStart(3, '0')}.png`));

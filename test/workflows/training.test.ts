@@ -204,6 +204,14 @@ describe('training through the workflow, on separate nodes', () => {
     const features = result.evaluation?.features;
     expect(features?.metrics).toHaveProperty('fd_efficientnet_lite0');
     expect(features?.warnings.join('\n')).not.toMatch(/random weights/);
+    // which extractor made the numbers, in the result, DuckDB and MLflow
+    expect(features?.extractor?.name).toBe('efficientnet-lite0');
+    const params = await withStore(paths.store, (s) => s.getParams(id), { readOnly: true });
+    expect(params['eval.features.extractor']).toBe('efficientnet-lite0');
+    expect(params['eval.standard.extractor_sha256']).toBe(standard?.extractor?.sha256);
+    expect((await mlflow.getRun(result.mlflowRunId)).data.params).toEqual(
+      expect.arrayContaining([{ key: 'eval.features.extractor', value: 'efficientnet-lite0' }]),
+    );
     const fid = await withStore(paths.store, (s) => s.getMetrics(id, 'eval.standard.frechet_inception_distance'), { readOnly: true });
     expect(fid.length).toBeGreaterThan(0);
     expect(fid.every((m) => Number.isFinite(m.value))).toBe(true);
