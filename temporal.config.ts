@@ -83,5 +83,11 @@ export const evaluateActivity: ActivityOptions = {
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 3, nonRetryableErrorTypes },
 };
 
+/** The run's HTML report: reads DuckDB, MLflow and the blob store, makes thumbnails. */
+export const reportActivity: ActivityOptions = {
+  startToCloseTimeout: '30 minutes',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 3, nonRetryableErrorTypes },
+};
+
 /** Batch generation on a GPU worker; a retry skips the images already written. */
 export const generateActivity: ActivityOptions = { ...trainActivity, startToCloseTimeout: '24 hours' };

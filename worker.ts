@@ -13,7 +13,7 @@ export const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', impor
  * DuckDB; gpu nodes share nothing with the cpu node but Temporal and the MLflow server.
  */
 const queueActivities: Record<TaskQueue, ReadonlyArray<keyof Activities>> = {
-  cpu: ['startRun', 'ingest', 'recordDataset', 'prepareTraining', 'recordTraining', 'preparePrompts', 'recordGeneration', 'evaluate', 'finishRun'],
+  cpu: ['startRun', 'ingest', 'recordDataset', 'prepareTraining', 'recordTraining', 'preparePrompts', 'recordGeneration', 'evaluate', 'finishRun', 'report'],
   gpu: ['train', 'generate'],
 };
 
@@ -26,6 +26,8 @@ export interface WorkerConfig {
   taskQueueName?: string;
   /** A pre-built bundle (tests build it once); otherwise workflows are bundled from source. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** the Temporal UI that reports link to, when known */
+  temporalUiUrl?: string;
   /** SDK log level of this process (default WARN) */
   logLevel?: LogLevel;
 }
@@ -49,7 +51,7 @@ export function quietRuntime(level: LogLevel): void {
 
 export async function createWorker(config: WorkerConfig): Promise<{ worker: Worker; connection: NativeConnection }> {
   quietRuntime(config.logLevel ?? 'WARN');
-  const all = createActivities(nodeDeps(config.paths, new MlflowClient(config.mlflowUri)));
+  const all = createActivities(nodeDeps(config.paths, new MlflowClient(config.mlflowUri), config.temporalUiUrl));
   const activities = Object.fromEntries(queueActivities[config.queue].map((name) => [name, all[name]]));
   const workflows: Partial<WorkerOptions> =
     config.queue !== 'cpu' ? {} : config.workflowBundle ? { workflowBundle: config.workflowBundle } : { workflowsPath };

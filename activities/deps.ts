@@ -9,9 +9,11 @@ export interface ActivityDeps {
   mlflow: MlflowClient;
   /** the bytes that travel between nodes, through the MLflow server */
   blobs: BlobStore;
+  /** the Temporal UI, when this node knows it (local services): reports link to it */
+  temporalUiUrl?: string;
 }
 
 /** The dependencies of the activities of a worker on this node. */
-export function nodeDeps(paths: Paths, mlflow: MlflowClient): ActivityDeps {
-  return { paths, mlflow, blobs: new BlobStore(mlflow.http, paths.cache) };
+export function nodeDeps(paths: Paths, mlflow: MlflowClient, temporalUiUrl?: string): ActivityDeps {
+  return { paths, mlflow, blobs: new BlobStore(mlflow.http, paths.cache), ...(temporalUiUrl ? { temporalUiUrl } : {}) };
 }

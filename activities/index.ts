@@ -7,6 +7,7 @@ import { evaluateActivity } from './evaluate.ts';
 import { finishRunActivity } from './finish-run.ts';
 import { ingestActivity } from './ingest.ts';
 import { recordDatasetActivity } from './record-dataset.ts';
+import { reportActivity } from './report.ts';
 import { generateActivity } from './generate.ts';
 import { preparePromptsActivity, prepareTrainingActivity } from './gpu-inputs.ts';
 import { recordGenerationActivity, recordTrainingActivity } from './record-gpu-results.ts';
@@ -41,6 +42,7 @@ export function createActivities(deps: ActivityDeps) {
     generate: generateActivity(deps),
     recordGeneration: recordGenerationActivity(deps),
     evaluate: evaluateActivity(deps),
+    report: reportActivity(deps),
   };
   return Object.fromEntries(
     Object.entries(activities).map(([name, fn]) => [name, failFastOnUserError(fn as (...a: unknown[]) => Promise<unknown>)]),

@@ -3,6 +3,7 @@
 import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import { rootMessage } from '../errors.ts';
 import { DEFAULT_FEATURES, PROTOCOLS } from '../metrics/protocols/protocols.ts';
+import { REPORT_DEFAULTS } from '../reports/defaults.ts';
 
 // Commands are imported when they run, so `--help` does not load Temporal, DuckDB or sharp.
 const commands = {
@@ -15,6 +16,7 @@ const commands = {
   query: () => import('./commands/query.ts').then((m) => m.queryCommand),
   validate: () => import('./commands/validate.ts').then((m) => m.validateCommand),
   eval: () => import('./commands/eval.ts').then((m) => m.evalCommand),
+  report: () => import('./commands/report.ts').then((m) => m.reportCommand),
 };
 function lazy<K extends keyof typeof commands>(name: K) {
   return async (...args: unknown[]) => {
@@ -92,6 +94,15 @@ export function buildProgram(): Command {
     .option('--mlflow-port <port>', 'MLflow port (default: a free one)', port)
     .option('--json', 'print the status as JSON', false)
     .action(lazy('services'));
+
+  program
+    .command('report')
+    .description('write the HTML page of a run (spec, provenance, dataset, loss curves, image grids, metric tables): one file, no network needed to view it')
+    .argument('<run>', 'run id (the workflow id)')
+    .option('--out <file>', 'where to write it (default MEDSYNTH_HOME/runs/<run>/report/index.html)')
+    .option('--per-prompt <n>', `synthetic images shown per prompt (default ${REPORT_DEFAULTS.perPrompt})`, positive)
+    .option('--per-category <n>', `real and synthetic images shown per category (default ${REPORT_DEFAULTS.perCategory})`, positive)
+    .action(lazy('report'));
 
   program
     .command('query')

@@ -33,6 +33,7 @@ export function formatResult(result: ExperimentResult, stack: Stack): string {
     if (e.note) lines.push(`  ${e.note}`);
     for (const w of e.warnings) lines.push(`  warning: ${w}`);
   }
+  if (result.report) lines.push(`report: ${result.report.file} (${(result.report.bytes / 1e6).toFixed(1)} MB; in MLflow at ${result.report.uri})`);
   lines.push(
     `MLflow run: ${stack.mlflowUiUrl}/#/experiments/${result.mlflowExperimentId}/runs/${result.mlflowRunId}`,
     ...(stack.temporalUiUrl ? [`Temporal:   ${stack.temporalUiUrl}/namespaces/default/workflows/${result.runId}`] : []),

@@ -31,3 +31,14 @@ if [ ! -x .venv/bin/python ] || [ "$(cat .venv/.medsynth-stamp 2>/dev/null)" != 
   [ ${#nodeps_files[@]} -eq 0 ] || "${pip[@]}" --no-deps "${nodeps_files[@]/#/-r}" >&2
   echo "$py_stamp" > .venv/.medsynth-stamp
 fi
+
+# Debian's Chromium, for the report tests (headless, driven by playwright-core; never a
+# downloaded browser). Skipped where it is already installed or apt-get is not ours to run.
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing Debian's chromium (apt-get)" >&2
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium) >&2
+  else
+    echo "setup: chromium is not installed and apt-get is not available to this user: the report tests will fail until it is (apt-get install chromium)" >&2
+  fi
+fi

@@ -9,7 +9,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.ts';
 import { rootMessage } from '../errors.ts';
-import { evaluateActivity, generateActivity, ingestActivity, trackingActivity, trainActivity } from '../temporal.config.ts';
+import { evaluateActivity, generateActivity, ingestActivity, reportActivity, trackingActivity, trainActivity } from '../temporal.config.ts';
 import {
   progressQuery,
   stageNames,
@@ -22,6 +22,7 @@ import {
 const tracking = proxyActivities<Activities>(trackingActivity);
 const ingestion = proxyActivities<Activities>(ingestActivity);
 const evaluation = proxyActivities<Activities>(evaluateActivity);
+const reporting = proxyActivities<Activities>(reportActivity);
 
 export async function experiment(input: ExperimentInput): Promise<ExperimentResult> {
   const progress: ExperimentProgress = {
@@ -88,9 +89,11 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
       evaluationSpec && generate
         ? await stage('evaluate', () => evaluation.evaluate({ run, evaluation: evaluationSpec, dataset, at: Date.now() }))
         : skip('evaluate');
-    progress.current = null;
     await tracking.finishRun({ run, status: 'FINISHED' });
-    return { ...run, dataset, train, generate, evaluation: evaluated };
+    // the page shows the run as it ended, so it is written after the run is recorded FINISHED
+    const report = await stage('report', () => reporting.report({ run }));
+    progress.current = null;
+    return { ...run, dataset, train, generate, evaluation: evaluated, report };
   } catch (err) {
     const status = isCancellation(err) ? 'KILLED' : 'FAILED';
     // Record the outcome even though the workflow itself is being cancelled.

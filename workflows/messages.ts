@@ -5,7 +5,7 @@ import type { Experiment } from '../experiments/schema.ts';
 
 export type { BlobRef } from '../artifacts/blob-store.ts';
 
-export const stageNames = ['track', 'ingest', 'record', 'train', 'generate', 'evaluate'] as const;
+export const stageNames = ['track', 'ingest', 'record', 'train', 'generate', 'evaluate', 'report'] as const;
 export type StageName = (typeof stageNames)[number];
 export type StageState = 'pending' | 'running' | 'done' | 'skipped' | 'failed' | 'cancelled';
 
@@ -92,11 +92,19 @@ export type EvaluationSummary = Record<
   }
 >;
 
+/** The run's HTML page: where the cpu node that wrote it keeps it, and its MLflow artifact. */
+export interface ReportResult {
+  file: string;
+  bytes: number;
+  uri: string;
+}
+
 export interface ExperimentResult extends RunRef {
   dataset: DatasetSummary;
   train: TrainResult | null;
   generate: GenerateResult | null;
   evaluation: EvaluationSummary | null;
+  report: ReportResult | null;
 }
 
 export interface ExperimentProgress {

@@ -55,7 +55,7 @@ export async function runExperiment(input: ExperimentInput, stack: Stack, opts: 
       return null;
     }
     if (!opts.worker) return await followExperiment(handle);
-    const config = { temporalAddress: stack.temporalAddress, mlflowUri: stack.mlflowUri, paths: stack.paths, logLevel: 'ERROR' as const };
+    const config = { temporalAddress: stack.temporalAddress, mlflowUri: stack.mlflowUri, paths: stack.paths, temporalUiUrl: stack.temporalUiUrl, logLevel: 'ERROR' as const };
     const workers = [await createWorker({ ...config, queue: 'cpu' }), await createWorker({ ...config, queue: 'gpu' })];
     try {
       const followed = followExperiment(handle);

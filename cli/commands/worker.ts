@@ -10,6 +10,7 @@ export async function workerCommand(opts: { queue: TaskQueue; taskQueue?: string
     temporalAddress: stack.temporalAddress,
     mlflowUri: stack.mlflowUri,
     paths: stack.paths,
+    temporalUiUrl: stack.temporalUiUrl,
     taskQueueName: opts.taskQueue,
   });
   process.stderr.write(`worker polling queue "${opts.taskQueue ?? opts.queue}" on ${stack.temporalAddress} (Ctrl-C stops it after its current tasks)\n`);

@@ -95,6 +95,18 @@ describe('medsynth run, status and query against real services', () => {
     expect(status.stdout).toContain(`${id}: COMPLETED`);
     const query = await medsynth(['query', `select status from runs where run_id = '${id}'`], env);
     expect(query.stdout).toContain('FINISHED');
+
+    // the run ended with its report stage; `medsynth report` writes the page again, anywhere
+    expect(run.stdout).toMatch(/report: .*report\/index\.html/);
+    const out = path.join(tiny.root, 'again.html');
+    const report = await medsynth(['report', id, '--out', out], env);
+    expect(report.code).toBe(0);
+    expect(report.stdout).toContain(`wrote ${out}`);
+    expect(existsSync(out)).toBe(true);
+    const unknown = await medsynth(['report', 'no-such-run'], env);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/no run "no-such-run" in .*medsynth\.duckdb/);
+    expect(unknown.stderr).not.toMatch(/^\s+at /m);
   });
 
   it('a run that fails on bad input says why in one line and exits 1', async () => {

@@ -49,6 +49,7 @@ describe('experiment workflow with stub activities', () => {
     recordGeneration: stub('recordGeneration', undefined),
     evaluate: stub('evaluate', {}),
     finishRun: stub('finishRun', undefined),
+    report: stub('report', { file: '/r/report/index.html', bytes: 10, uri: 'runs:/x/report/index.html' }),
   };
 
   beforeAll(async () => {
@@ -87,7 +88,7 @@ describe('experiment workflow with stub activities', () => {
 
     expect(calls.map((c) => c.name)).toEqual([
       'startRun', 'ingest', 'recordDataset', 'prepareTraining', 'train', 'recordTraining',
-      'preparePrompts', 'generate', 'recordGeneration', 'evaluate', 'finishRun',
+      'preparePrompts', 'generate', 'recordGeneration', 'evaluate', 'finishRun', 'report',
     ]);
     for (const c of calls) expect(c.queue).toBe(['train', 'generate'].includes(c.name) ? `${queue}-gpu` : queue);
     const byName = (name: string) => calls.find((c) => c.name === name)!.input as Record<string, unknown>;
