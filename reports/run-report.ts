@@ -161,7 +161,6 @@ export async function renderRunReport(deps: ReportDeps, runId: string, opts: Par
   const splits = [...new Set(db.counts.map((c) => String(c.split)))].sort();
   const labels = [...new Set(db.counts.map((c) => String(c.label)))].sort();
   const count = (label: string, split: string) => Number(db.counts.find((c) => c.label === label && c.split === split)?.n ?? 0);
-  const stats = db.dataset ? (JSON.parse(String(db.dataset.stats_json ?? '{}')) as Record<string, unknown>) : {};
 
   const mlflowUi = deps.mlflow.http.baseUrl;
   return renderPage('run.njk', {
@@ -198,7 +197,6 @@ export async function renderRunReport(deps: ReportDeps, runId: string, opts: Par
       images: Number(db.dataset.n_images),
       rejected: Number(db.dataset.n_rejects),
       duplicatesMerged: Number(db.dataset.n_duplicates_merged),
-      stats,
       splits,
       byLabel: labels.map((label) => {
         const counts = splits.map((s) => count(label, s));
