@@ -144,11 +144,15 @@ export async function renderRunReport(deps: ReportDeps, runId: string, opts: Par
     const blob = (JSON.parse(String(g.provenance)) as { blob: Parameters<BlobStore['get']>[0] }).blob;
     thumbs.set(String(g.sha256), await thumbnail(await deps.blobs.get(blob), options.thumbnails));
   });
-  const realThumbs = new Map<string, Array<string | null>>();
-  await runPool(db.real.values(), fetchConcurrency, async (r) => {
+  // filled by index, so the page shows the images in the query's order whatever finishes first
+  const realSrc: Array<string | null> = new Array(db.real.length).fill(null);
+  await runPool(db.real.entries(), fetchConcurrency, async ([i, r]) => {
     const ref = { sha256: String(r.sha256), size: Number(r.bytes), mediaType: imageMediaType(String(r.format)) };
-    const src = await thumbnail(await deps.blobs.getLocal(ref, [String(r.path)]), options.thumbnails);
-    realThumbs.set(String(r.label), [...(realThumbs.get(String(r.label)) ?? []), src]);
+    realSrc[i] = await thumbnail(await deps.blobs.getLocal(ref, [String(r.path)]), options.thumbnails);
+  });
+  const realThumbs = new Map<string, string[]>();
+  db.real.forEach((r, i) => {
+    if (realSrc[i]) realThumbs.set(String(r.label), [...(realThumbs.get(String(r.label)) ?? []), realSrc[i]!]);
   });
   const synthByCategory = new Map<string, string[]>();
   for (const g of shown) {
@@ -224,7 +228,7 @@ export async function renderRunReport(deps: ReportDeps, runId: string, opts: Par
       categories: [...synthByCategory.keys()].sort().map((category) => ({
         category,
         realSplit: db.realSplit,
-        real: (realThumbs.get(category) ?? []).filter((s): s is string => Boolean(s)),
+        real: realThumbs.get(category) ?? [],
         synthetic: synthByCategory.get(category)!,
       })),
     },
