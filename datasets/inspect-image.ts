@@ -69,11 +69,25 @@ async function decodeFailure(bytes: Buffer, layout: PixelLayout, maxPixels: numb
   }
 }
 
-/** Decoder messages vary (libpng only says "read error"), so a missing end marker counts too. */
+/**
+ * Truncated or corrupt, decided from the bytes wherever the format allows: libvips keeps one error
+ * log for all threads, so under concurrent decodes a message can belong to another file (a CRC
+ * error here was once reported as another file's "premature end"). Messages decide other formats.
+ */
 function looksTruncated(bytes: Buffer, format: string, message: string): boolean {
-  if (/premature end|truncat|unexpected end|end of (file|stream|data)/i.test(message)) return true;
   if (format === 'jpeg') return !(bytes[bytes.length - 2] === 0xff && bytes[bytes.length - 1] === 0xd9);
-  if (format === 'png') return !bytes.subarray(-12).includes('IEND');
+  if (format === 'png') return !pngReachesIend(bytes);
+  return /premature end|truncat|unexpected end|end of (file|stream|data)/i.test(message);
+}
+
+/** Walks the PNG chunk list: true when every chunk fits in the file and an IEND chunk is reached. */
+function pngReachesIend(bytes: Buffer): boolean {
+  let at = 8;
+  while (at + 12 <= bytes.length) {
+    const length = bytes.readUInt32BE(at);
+    if (bytes.toString('latin1', at + 4, at + 8) === 'IEND') return true;
+    at += 12 + length;
+  }
   return false;
 }
 

@@ -9,7 +9,7 @@ import { readImageHeader } from '../../datasets/image-header.ts';
 import { isImageName, walkFiles } from '../../datasets/image-files.ts';
 import { inspectImage } from '../../datasets/inspect-image.ts';
 import { layoutFromMetadata } from '../../datasets/pixel-layout.ts';
-import { layoutVariants, makeJpeg, makePngBomb, truncate } from '../fixtures/images.ts';
+import { corruptPngCrc, layoutVariants, makeJpeg, makePng, makePngBomb, truncate } from '../fixtures/images.ts';
 import { sharedData } from '../fixtures/spec.ts';
 
 async function expectSameAsSharp(name: string, bytes: Buffer): Promise<void> {
@@ -39,5 +39,29 @@ describe('readImageHeader', () => {
     const bomb = makePngBomb();
     expect(readImageHeader(bomb)).toMatchObject({ width: 50_000, height: 50_000 });
     expect(await inspectImage(bomb, 40_000_000)).toMatchObject({ ok: false, reason: 'too-many-pixels' });
+  });
+});
+
+describe('inspectImage under concurrent decodes', () => {
+  // libvips keeps one error log for every thread: a decode's message can name another file's
+  // failure. CI once saw a CRC error reported as "truncated" this way.
+  it('tells a corrupt file from a truncated one however many decodes run at once', async () => {
+    const png = await makePng(64, 48, 22);
+    const jpeg = await makeJpeg(64, 48, 23);
+    const files = { corrupt: corruptPngCrc(png), truncatedPng: truncate(png), truncatedJpeg: truncate(jpeg) };
+    const expected = { corrupt: 'corrupt', truncatedPng: 'truncated', truncatedJpeg: 'truncated' };
+    const rounds = await Promise.all(
+      Array.from({ length: 40 }, async () =>
+        Object.fromEntries(
+          await Promise.all(
+            Object.entries(files).map(async ([name, bytes]) => {
+              const result = await inspectImage(bytes, 40_000_000);
+              return [name, result.ok ? 'ok' : result.reason];
+            }),
+          ),
+        ),
+      ),
+    );
+    for (const round of rounds) expect(round).toEqual(expected);
   });
 });
