@@ -3,7 +3,8 @@ import { Client, Connection, WorkflowNotFoundError, type WorkflowHandle } from '
 import { defaultPayloadConverter } from '@temporalio/common';
 import { UserError } from './errors.ts';
 import { experimentExecutionTimeout, namespace, taskQueues } from './temporal.config.ts';
-import type { experiment } from './workflows/index.ts';
+import type { experiment, sweep } from './workflows/index.ts';
+import type { SweepInput } from './workflows/sweep-messages.ts';
 import { progressQuery, type ExperimentInput, type ExperimentProgress } from './workflows/messages.ts';
 
 export async function connectClient(address: string): Promise<Client> {
@@ -39,6 +40,18 @@ export async function startExperiment(
   });
 }
 
+/** Starts a sweep; its id is its workflow id, and its trials' ids derive from it. */
+export async function startSweep(client: Client, input: SweepInput, taskQueue: string = taskQueues.cpu): Promise<WorkflowHandle<typeof sweep>> {
+  return client.workflow.start<typeof sweep>('sweep', {
+    taskQueue,
+    workflowId: input.sweepId,
+    args: [input],
+    workflowExecutionTimeout: experimentExecutionTimeout,
+    memo: { spec: input.spec.name, specHash: input.specHash, trials: input.trials.length },
+    retry: { maximumAttempts: 1 },
+  });
+}
+
 export interface LiveState {
   status: string;
   progress: ExperimentProgress | null;
@@ -64,7 +77,7 @@ export async function getHandle(client: Client, workflowId: string): Promise<Wor
   try {
     await handle.describe();
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw new UserError(`no experiment run with id "${workflowId}"`);
+    if (err instanceof WorkflowNotFoundError) throw new UserError(`no experiment run or sweep with id "${workflowId}"`);
     throw err;
   }
   return handle;

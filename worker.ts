@@ -13,7 +13,8 @@ export const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', impor
  * DuckDB; gpu nodes share nothing with the cpu node but Temporal and the MLflow server.
  */
 const queueActivities: Record<TaskQueue, ReadonlyArray<keyof Activities>> = {
-  cpu: ['startRun', 'ingest', 'recordDataset', 'prepareTraining', 'recordTraining', 'preparePrompts', 'recordGeneration', 'evaluate', 'finishRun', 'report'],
+  cpu: ['startRun', 'ingest', 'recordDataset', 'prepareTraining', 'recordTraining', 'preparePrompts', 'recordGeneration', 'evaluate', 'finishRun', 'report',
+    'startSweep', 'recordTrial', 'finishSweep', 'sweepReport'],
   gpu: ['train', 'generate'],
 };
 

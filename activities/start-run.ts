@@ -27,6 +27,15 @@ export function runTags(input: StartRunInput, storePath: string): Record<string,
     'medsynth.version': provenance.medsynthVersion,
     ...(provenance.specPath ? { 'medsynth.spec_path': provenance.specPath } : {}),
     ...Object.fromEntries(Object.entries(provenance.lockfileHashes).map(([f, h]) => [`medsynth.lock.${f}`, h])),
+    // a sweep's trial is nested under the sweep's MLflow run
+    ...(input.sweep
+      ? {
+          'mlflow.parentRunId': input.sweep.mlflowRunId,
+          'medsynth.sweep_id': input.sweep.sweepId,
+          'medsynth.trial_index': String(input.sweep.trialIndex),
+          'medsynth.trial_overrides': JSON.stringify(input.sweep.overrides),
+        }
+      : {}),
     ...input.spec.tags,
   };
 }

@@ -17,6 +17,8 @@ const commands = {
   validate: () => import('./commands/validate.ts').then((m) => m.validateCommand),
   eval: () => import('./commands/eval.ts').then((m) => m.evalCommand),
   report: () => import('./commands/report.ts').then((m) => m.reportCommand),
+  sweep: () => import('./commands/sweep.ts').then((m) => m.sweepCommand),
+  leaderboard: () => import('./commands/sweep.ts').then((m) => m.leaderboardCommand),
 };
 function lazy<K extends keyof typeof commands>(name: K) {
   return async (...args: unknown[]) => {
@@ -60,7 +62,7 @@ export function buildProgram(): Command {
 
   program
     .command('run')
-    .description('validate a spec (YAML or JSON), start its experiment workflow and follow it with progress bars')
+    .description('validate a spec (YAML or JSON), start its experiment workflow and follow it with progress bars; a spec with a sweep: section starts its sweep')
     .argument('<spec>', 'experiment spec file')
     .option('--id <id>', 'workflow id of the run (default: <name>-<timestamp>-<random>)')
     .option('--worker', 'serve the cpu and gpu queues from this process while the run lasts', false)
@@ -70,9 +72,34 @@ export function buildProgram(): Command {
     .action(lazy('run'));
 
   program
+    .command('sweep')
+    .description(
+      'run every trial of the spec\'s sweep: section (grid or seeded random over dotted spec paths), each a child experiment\n' +
+        'workflow with a deterministic id; at most sweep.maxParallel trials and sweep.gpuSlots train/generate activities at once.\n' +
+        'MLflow nests the trials under one parent run; DuckDB keeps them in the sweeps and trials tables.',
+    )
+    .argument('<spec>', 'experiment spec file with a sweep: section')
+    .option('--id <id>', 'sweep id, also its workflow id (default: <name>-<timestamp>-<random>); trial ids are <id>-t<index>-<hash>')
+    .option('--worker', 'serve the cpu and gpu queues from this process while the sweep lasts', false)
+    .option('--detach', 'return once the sweep has started (follow it with "medsynth status ID")', false)
+    .option('--data <path>', "override the spec's dataset.path")
+    .option('--dry-run', 'print the trials (index, id, overrides) and exit', false)
+    .action(lazy('sweep'));
+
+  program
+    .command('leaderboard')
+    .description("rank a sweep's trials by a metric their runs recorded in DuckDB (default: the sweep's objective)")
+    .argument('<sweep>', 'sweep id')
+    .option('--metric <name>', 'a recorded metric name, e.g. eval.standard.frechet_inception_distance (lower is better unless it is IS, precision, recall, density, coverage, agreement, diversity or fidelity)')
+    .option('--by-category', 'rank within each category, from the per-category metrics', false)
+    .option('--out <file>', 'write the table to .parquet, .csv or .arrow instead of printing it')
+    .option('--max-rows <n>', 'rows to print', positive, 50)
+    .action(lazy('leaderboard'));
+
+  program
     .command('status')
-    .description('list recent experiment runs, or show one run in detail')
-    .argument('[id]', 'workflow id of a run')
+    .description('list recent experiment runs and sweeps, or show one in detail')
+    .argument('[id]', 'workflow id of a run or a sweep')
     .option('--limit <n>', 'how many runs to list', positive, 20)
     .action(lazy('status'));
 
@@ -97,8 +124,8 @@ export function buildProgram(): Command {
 
   program
     .command('report')
-    .description('write the HTML page of a run (spec, provenance, dataset, loss curves, image grids, metric tables): one file, no network needed to view it')
-    .argument('<run>', 'run id (the workflow id)')
+    .description('write the HTML page of a run (spec, provenance, dataset, loss curves, image grids, metric tables) or of a sweep (leaderboard, heatmap): one file, no network needed to view it')
+    .argument('<run>', 'run id or sweep id (the workflow id)')
     .option('--out <file>', 'where to write it (default MEDSYNTH_HOME/runs/<run>/report/index.html)')
     .option('--per-prompt <n>', `synthetic images shown per prompt (default ${REPORT_DEFAULTS.perPrompt})`, positive)
     .option('--per-category <n>', `real and synthetic images shown per category (default ${REPORT_DEFAULTS.perCategory})`, positive)
@@ -106,7 +133,7 @@ export function buildProgram(): Command {
 
   program
     .command('query')
-    .description('run SQL on the DuckDB store (tables: runs, params, metrics, datasets, images, rejects, prompt_sets, artifacts)')
+    .description('run SQL on the DuckDB store (tables: runs, params, metrics, datasets, images, rejects, prompt_sets, artifacts, sweeps, trials)')
     .argument('<sql>', 'a SQL query')
     .option('--out <file>', 'write the result to .parquet, .csv or .arrow instead of printing it')
     .option('--max-rows <n>', 'rows to print', positive, 50)

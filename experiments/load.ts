@@ -35,6 +35,11 @@ export function parseSpec(raw: unknown, source = 'spec'): Experiment {
 }
 
 export async function loadSpecFile(file: string): Promise<Experiment> {
+  return (await readSpecFile(file)).spec;
+}
+
+/** The spec as written (`raw`, which sweeps apply their overrides to) and validated. */
+export async function readSpecFile(file: string): Promise<{ raw: Record<string, unknown>; spec: Experiment }> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -47,7 +52,8 @@ export async function loadSpecFile(file: string): Promise<Experiment> {
   } catch (err) {
     throw new SpecError(file, [`not valid YAML or JSON: ${(err as Error).message.split('\n')[0]}`]);
   }
-  return parseSpec(raw, file);
+  const spec = parseSpec(raw, file);
+  return { raw: raw as Record<string, unknown>, spec };
 }
 
 /** Makes the spec's local paths absolute so a worker with another working directory reads the same files. */

@@ -131,12 +131,34 @@ export const evaluationSchema = z.strictObject({
     .describe('extractor whose feature space the features protocol uses (fd_<extractor>, KID, PRDC)'),
 });
 
-export const sweepSchema = z.strictObject({
-  axes: z
-    .record(z.string().regex(/^[A-Za-z][\w.]*$/, 'a dotted spec path such as method.rank'), z.array(z.unknown()).min(1))
-    .describe('spec path → values; the sweep runs the cartesian product'),
-  maxParallel: positiveInt.default(4),
-});
+export const sweepSchema = z
+  .strictObject({
+    method: z
+      .enum(['grid', 'random'])
+      .default('grid')
+      .describe('grid: every combination of the axes; random: `samples` trials, one value per axis drawn with `seed`'),
+    axes: z
+      .record(z.string().regex(/^[A-Za-z][\w.]*$/, 'a dotted spec path such as method.rank'), z.array(z.unknown()).min(1))
+      .describe('spec path → values, e.g. method.rank: [4, 16]; the paths are applied to the spec as written'),
+    samples: positiveInt.optional().describe('random: how many trials to draw'),
+    seed: z.number().int().min(0).default(0).describe('random: seed of the draws (numpy RandomState)'),
+    maxParallel: positiveInt.default(4).describe('trials in flight at once'),
+    gpuSlots: positiveInt
+      .default(1)
+      .describe('train and generate activities in flight at once across every gpu worker (the GPUs the sweep may hold)'),
+    onFailure: z
+      .enum(['continue', 'stop'])
+      .default('continue')
+      .describe('continue: a failed trial is recorded and the others go on; stop: no new trial starts and those in flight are cancelled'),
+    objective: z
+      .strictObject({
+        metric: z.string().min(1).describe('a metric as DuckDB records it, e.g. eval.features.fd_efficientnet_lite0'),
+        mode: z.enum(['min', 'max']).optional().describe('min or max; by default what the metric means (FID: min, IS: max)'),
+      })
+      .optional()
+      .describe("what ranks the trials; default: the first protocol's headline metric"),
+  })
+  .refine((s) => s.method !== 'random' || s.samples !== undefined, { message: 'random sweeps need samples', path: ['samples'] });
 
 export const experimentSchema = z.strictObject({
   name: z

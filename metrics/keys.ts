@@ -28,3 +28,14 @@ export const KEY_FD = 'fd';
 export function inFeatureSpace(key: string, extractor: string): string {
   return `${key}_${extractor.replace(/[^A-Za-z0-9]+/g, '_')}`;
 }
+
+/** Keys where a larger value is the better result; every other key (distances) is better smaller. */
+const HIGHER_IS_BETTER = new Set([
+  KEY_ISC_MEAN, KEY_ISC_MEDIAN, KEY_PRECISION, KEY_RECALL, KEY_DENSITY, KEY_COVERAGE,
+  KEY_MEDVQA2024_IS_MEAN, KEY_MEDVQA2024_IS_MEDIAN, KEY_AGREEMENT, KEY_DIVERSITY, KEY_FIDELITY,
+]);
+
+/** Whether `key` (a result key, or a recorded name such as eval.standard.<key>) ranks by min or max. */
+export function betterIs(key: string): 'min' | 'max' {
+  return HIGHER_IS_BETTER.has(key.replace(/^eval\.[^.]+\./, '')) ? 'max' : 'min';
+}

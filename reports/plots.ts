@@ -52,3 +52,32 @@ export async function lineChart(chart: LineChart): Promise<string> {
   };
   return svgDataUri(await svgOf(spec));
 }
+
+export interface Heatmap {
+  title: string;
+  x: string;
+  y: string;
+  value: string;
+  cells: Array<{ x: string; y: string; value: number | null }>;
+}
+
+/** A heatmap of `value` over two categorical axes, each cell labelled with its number, as an SVG data URI. */
+export async function heatmap(chart: Heatmap): Promise<string> {
+  const values = chart.cells.map((c) => ({ ...c, label: c.value === null ? '—' : Number(c.value.toPrecision(4)).toString() }));
+  const spec: vl.TopLevelSpec = {
+    title: chart.title,
+    background: 'white',
+    data: { values },
+    encoding: {
+      x: { field: 'x', type: 'ordinal', title: chart.x, sort: null },
+      y: { field: 'y', type: 'ordinal', title: chart.y, sort: null },
+    },
+    layer: [
+      { mark: 'rect', encoding: { color: { field: 'value', type: 'quantitative', title: chart.value } } },
+      { mark: { type: 'text', fontSize: 12 }, encoding: { text: { field: 'label', type: 'nominal' } } },
+    ],
+    width: Math.min(width, 90 * new Set(values.map((v) => v.x)).size),
+    height: Math.min(height, 45 * new Set(values.map((v) => v.y)).size),
+  };
+  return svgDataUri(await svgOf(spec));
+}

@@ -4,6 +4,8 @@ export { defaultStorePath, openStore, withStore } from './open.ts';
 export type { OpenStoreOptions } from './open.ts';
 export { Store } from './store.ts';
 export type { GeneratedImage } from './runs.ts';
+export { leaderboardSql } from './sweeps.ts';
+export type { LeaderboardOptions, SweepRow, TrialRow } from './sweeps.ts';
 export { formatCell, formatTable } from './format-table.ts';
 export type { FormatTableOptions } from './format-table.ts';
 export type { QueryParams, ResultFileFormat } from './query.ts';

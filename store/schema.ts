@@ -114,4 +114,39 @@ export const schemaStatements: readonly string[] = [
     provenance VARCHAR NOT NULL,
     PRIMARY KEY (run_id, sha256)
   )`,
+  // A sweep and its trials: each trial is a run (trials.run_id = runs.run_id) whose metrics rank it.
+  `CREATE TABLE IF NOT EXISTS sweeps (
+    sweep_id VARCHAR PRIMARY KEY,
+    experiment VARCHAR NOT NULL,
+    spec_hash VARCHAR NOT NULL,
+    spec_json VARCHAR NOT NULL,
+    method VARCHAR NOT NULL,
+    objective VARCHAR NOT NULL,
+    mode VARCHAR NOT NULL,
+    n_trials INTEGER NOT NULL,
+    max_parallel INTEGER NOT NULL,
+    gpu_slots INTEGER NOT NULL,
+    temporal_run_id VARCHAR,
+    mlflow_experiment_id VARCHAR,
+    mlflow_run_id VARCHAR,
+    git_commit VARCHAR,
+    status VARCHAR NOT NULL,
+    best_run_id VARCHAR,
+    best_value DOUBLE,
+    started_at TIMESTAMPTZ,
+    ended_at TIMESTAMPTZ,
+    error VARCHAR
+  )`,
+  `CREATE TABLE IF NOT EXISTS trials (
+    sweep_id VARCHAR NOT NULL,
+    trial_index INTEGER NOT NULL,
+    run_id VARCHAR NOT NULL,
+    overrides_json VARCHAR NOT NULL,
+    status VARCHAR NOT NULL,
+    objective DOUBLE,
+    started_at TIMESTAMPTZ,
+    ended_at TIMESTAMPTZ,
+    error VARCHAR,
+    PRIMARY KEY (sweep_id, trial_index)
+  )`,
 ];

@@ -9,6 +9,7 @@ import * as datasets from './datasets.ts';
 import { runQuery, runQueryArrow, writeQueryResult } from './query.ts';
 import type { QueryParams, ResultFileFormat } from './query.ts';
 import * as runs from './runs.ts';
+import * as sweeps from './sweeps.ts';
 import type { ArtifactRecord, MetricPoint, OnConflict, QueryResult, RunRow, RunUpsert } from './types.ts';
 
 export class Store {
@@ -69,6 +70,22 @@ export class Store {
 
   recordArtifact(artifact: ArtifactRecord): Promise<void> {
     return this.serial((c) => runs.recordArtifact(c, artifact));
+  }
+
+  upsertSweep(row: sweeps.SweepUpsert): Promise<void> {
+    return this.serial((c) => sweeps.upsertSweep(c, row));
+  }
+
+  upsertTrial(row: sweeps.TrialUpsert): Promise<void> {
+    return this.serial((c) => sweeps.upsertTrial(c, row));
+  }
+
+  getSweep(sweepId: string): Promise<sweeps.SweepRow | null> {
+    return this.serial((c) => sweeps.getSweep(c, sweepId));
+  }
+
+  getTrials(sweepId: string): Promise<sweeps.TrialRow[]> {
+    return this.serial((c) => sweeps.getTrials(c, sweepId));
   }
 
   saveGeneratedImages(runId: string, images: readonly runs.GeneratedImage[]): Promise<number> {

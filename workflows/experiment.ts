@@ -2,6 +2,8 @@
 // and retry policies come from temporal.config.ts.
 import {
   CancellationScope,
+  condition,
+  getExternalWorkflowHandle,
   isCancellation,
   proxyActivities,
   setHandler,
@@ -18,6 +20,7 @@ import {
   type ExperimentResult,
   type StageName,
 } from './messages.ts';
+import { acquireGpuSlot, gpuSlotGranted, releaseGpuSlot } from './sweep-messages.ts';
 
 const tracking = proxyActivities<Activities>(trackingActivity);
 const ingestion = proxyActivities<Activities>(ingestActivity);
@@ -51,12 +54,29 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
     }
   }
 
+  const { workflowId, runId: temporalRunId } = workflowInfo();
+  // A sweep's trial asks its sweep for a GPU slot before each gpu activity and gives it back after.
+  const granted = new Set<string>();
+  setHandler(gpuSlotGranted, ({ request }) => void granted.add(request));
+  let slotRequests = 0;
+  async function onGpu<T>(body: () => Promise<T>): Promise<T> {
+    if (!input.sweep) return body();
+    const sweep = getExternalWorkflowHandle(input.sweep.sweepId);
+    const request = `${workflowId}/${++slotRequests}`;
+    await sweep.signal(acquireGpuSlot, { request, trial: workflowId });
+    await condition(() => granted.has(request));
+    try {
+      return await body();
+    } finally {
+      await CancellationScope.nonCancellable(() => sweep.signal(releaseGpuSlot, { request }));
+    }
+  }
+
   const gpuQueue = input.gpuTaskQueue ? { taskQueue: input.gpuTaskQueue } : {};
   const trainer = proxyActivities<Activities>({ ...trainActivity, ...gpuQueue });
   const generator = proxyActivities<Activities>({ ...generateActivity, ...gpuQueue });
   const { spec } = input;
 
-  const { workflowId, runId: temporalRunId } = workflowInfo();
   const run = await stage('track', () => tracking.startRun({ runId: workflowId, temporalRunId, at: Date.now(), ...input }));
   progress.run = run;
   try {
@@ -70,7 +90,7 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
     const train = method
       ? await stage('train', async () => {
           const training = await tracking.prepareTraining({ dataset });
-          const trained = await trainer.train({ run, baseModel, method, training, at: Date.now() });
+          const trained = await onGpu(() => trainer.train({ run, baseModel, method, training, at: Date.now() }));
           await tracking.recordTraining({ run, train: trained });
           return trained;
         })
@@ -79,7 +99,7 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
     const generate = generation
       ? await stage('generate', async () => {
           const prompts = await tracking.preparePrompts({ generation });
-          const generated = await generator.generate({ run, baseModel, generation, prompts, trained: train });
+          const generated = await onGpu(() => generator.generate({ run, baseModel, generation, prompts, trained: train }));
           await tracking.recordGeneration({ run, generate: generated });
           return generated;
         })

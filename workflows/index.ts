@@ -1,2 +1,3 @@
 // The one file a worker loads: every workflow is re-exported here.
 export { experiment } from './experiment.ts';
+export { sweep } from './sweep.ts';

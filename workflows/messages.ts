@@ -2,6 +2,7 @@
 import { defineQuery } from '@temporalio/workflow';
 import type { BlobRef } from '../artifacts/blob-store.ts';
 import type { Experiment } from '../experiments/schema.ts';
+import type { TrialOf } from './sweep-messages.ts';
 
 export type { BlobRef } from '../artifacts/blob-store.ts';
 
@@ -24,6 +25,8 @@ export interface ExperimentInput {
   provenance: Provenance;
   /** The queue of train/generate activities; tests use a private one. Default: taskQueues.gpu. */
   gpuTaskQueue?: string;
+  /** set when the run is a trial of a sweep: its train/generate activities take the sweep's GPU slots */
+  sweep?: TrialOf;
 }
 
 export interface RejectSummary {

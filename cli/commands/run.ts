@@ -3,7 +3,7 @@ import type { Client } from '@temporalio/client';
 import protos from '@temporalio/proto';
 import { connectClient, newRunId, startExperiment } from '../../client.ts';
 import { UserError } from '../../errors.ts';
-import { loadSpecFile, resolveSpecPaths, specHash } from '../../experiments/load.ts';
+import { loadSpecFile, readSpecFile, resolveSpecPaths, specHash } from '../../experiments/load.ts';
 import { collectProvenance } from '../../experiments/provenance.ts';
 import type { Experiment } from '../../experiments/schema.ts';
 import { namespace, taskQueues } from '../../temporal.config.ts';
@@ -38,39 +38,52 @@ async function cpuPollers(client: Client): Promise<number> {
   return res.pollers?.length ?? 0;
 }
 
+/** Serves the cpu and gpu queues from this process until `follow` settles, then stops both workers. */
+export async function withWorkers<T>(stack: Stack, follow: () => Promise<T>): Promise<T> {
+  const config = { temporalAddress: stack.temporalAddress, mlflowUri: stack.mlflowUri, paths: stack.paths, temporalUiUrl: stack.temporalUiUrl, logLevel: 'ERROR' as const };
+  const workers = [await createWorker({ ...config, queue: 'cpu' }), await createWorker({ ...config, queue: 'gpu' })];
+  try {
+    const followed = follow();
+    // Both workers must have stopped before their connections close, whatever the outcome.
+    await Promise.allSettled(workers.map(({ worker }) => worker.runUntil(followed)));
+    return await followed;
+  } finally {
+    await Promise.all(workers.map(({ connection }) => connection.close()));
+  }
+}
+
+/** Warns when no worker polls the cpu queue and this process serves none. */
+export async function warnWithoutWorker(client: Client, inProcess: boolean): Promise<void> {
+  if (!inProcess && (await cpuPollers(client)) === 0) {
+    process.stderr.write(
+      `warning: no worker polls queue "${taskQueues.cpu}"; the run waits until one starts ("medsynth worker --queue cpu"), or pass --worker\n`,
+    );
+  }
+}
+
 /** Starts one experiment and, unless detached, follows it; with `worker`, serves it in-process. */
 export async function runExperiment(input: ExperimentInput, stack: Stack, opts: RunOptions): Promise<ExperimentResult | null> {
   const client = await connectClient(stack.temporalAddress);
   try {
-    if (!opts.worker && (await cpuPollers(client)) === 0) {
-      process.stderr.write(
-        `warning: no worker polls queue "${taskQueues.cpu}"; the run waits until one starts ("medsynth worker --queue cpu"), or pass --worker\n`,
-      );
-    }
+    if (opts.detach && opts.worker) throw new UserError('--detach and --worker exclude each other: an in-process worker ends with the command');
+    await warnWithoutWorker(client, opts.worker);
     const workflowId = opts.id ?? newRunId(input.spec.name);
     const handle = await startExperiment(client, input, workflowId);
     process.stderr.write(`started ${workflowId}\n`);
-    if (opts.detach) {
-      if (opts.worker) throw new UserError('--detach and --worker exclude each other: an in-process worker ends with the command');
-      return null;
-    }
-    if (!opts.worker) return await followExperiment(handle);
-    const config = { temporalAddress: stack.temporalAddress, mlflowUri: stack.mlflowUri, paths: stack.paths, temporalUiUrl: stack.temporalUiUrl, logLevel: 'ERROR' as const };
-    const workers = [await createWorker({ ...config, queue: 'cpu' }), await createWorker({ ...config, queue: 'gpu' })];
-    try {
-      const followed = followExperiment(handle);
-      // Both workers must have stopped before their connections close, whatever the run's outcome.
-      await Promise.allSettled(workers.map(({ worker }) => worker.runUntil(followed)));
-      return await followed;
-    } finally {
-      await Promise.all(workers.map(({ connection }) => connection.close()));
-    }
+    if (opts.detach) return null;
+    return opts.worker ? await withWorkers(stack, () => followExperiment(handle)) : await followExperiment(handle);
   } finally {
     await client.connection.close();
   }
 }
 
 export async function runCommand(specPath: string, opts: RunOptions): Promise<void> {
+  const { spec } = await readSpecFile(specPath);
+  if (spec.sweep) {
+    // a spec with a sweep: section stands for its trials, never for one run
+    const { sweepCommand } = await import('./sweep.ts');
+    return sweepCommand(specPath, opts);
+  }
   const input = await prepareInput(specPath, opts.data);
   if (opts.dryRun) {
     process.stdout.write(`${JSON.stringify(input, null, 2)}\n`);

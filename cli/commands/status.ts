@@ -5,6 +5,9 @@ import { rootMessage } from '../../errors.ts';
 import { stack as connectStack } from '../context.ts';
 import { stageViews } from '../follow.ts';
 import { formatResult } from '../summary.ts';
+import type { Stack } from '../context.ts';
+import type { WorkflowHandle } from '@temporalio/client';
+import { sweepProgressQuery, type SweepResult } from '../../workflows/sweep-messages.ts';
 
 export async function statusCommand(id: string | undefined, opts: { limit: number }): Promise<void> {
   const stack = await connectStack({ start: false });
@@ -12,8 +15,8 @@ export async function statusCommand(id: string | undefined, opts: { limit: numbe
   try {
     if (!id) {
       const rows: string[] = [];
-      for await (const wf of client.workflow.list({ query: "WorkflowType = 'experiment'" })) {
-        rows.push(`${wf.status.name.padEnd(11)} ${wf.startTime.toISOString()}  ${wf.workflowId}`);
+      for await (const wf of client.workflow.list({ query: "WorkflowType = 'experiment' OR WorkflowType = 'sweep'" })) {
+        rows.push(`${wf.status.name.padEnd(11)} ${wf.startTime.toISOString()}  ${wf.type === 'sweep' ? 'sweep ' : ''}${wf.workflowId}`);
         if (rows.length >= opts.limit) break;
       }
       process.stdout.write(rows.length ? `${rows.join('\n')}\n` : 'no experiment runs yet\n');
@@ -21,6 +24,7 @@ export async function statusCommand(id: string | undefined, opts: { limit: numbe
     }
     const handle = await getHandle(client, id);
     const description = await handle.describe();
+    if (description.type === 'sweep') return await sweepStatus(handle, description.status.name, stack);
     process.stdout.write(`${id}: ${description.status.name} (started ${description.startTime.toISOString()})\n`);
     if (description.status.name === 'RUNNING') {
       const live = await readLiveState(handle);
@@ -37,6 +41,22 @@ export async function statusCommand(id: string | undefined, opts: { limit: numbe
   } finally {
     await client.connection.close();
   }
+}
+
+async function sweepStatus(handle: WorkflowHandle, status: string, stack: Stack): Promise<void> {
+  const { formatSweepResult } = await import('./sweep.ts');
+  process.stdout.write(`sweep ${handle.workflowId}: ${status}\n`);
+  if (status === 'COMPLETED') {
+    process.stdout.write(`${formatSweepResult((await handle.result()) as SweepResult, stack)}\n`);
+    return;
+  }
+  const progress = await handle.query(sweepProgressQuery).catch(() => null);
+  for (const t of progress?.trials ?? []) {
+    const value = t.objective === null ? '' : `  objective ${Number(t.objective.toPrecision(5))}`;
+    process.stdout.write(`  trial ${String(t.index).padStart(3)} ${t.status.padEnd(9)} ${t.id}${value}${t.error ? `  ${t.error}` : ''}\n`);
+  }
+  if (progress) process.stdout.write(`  gpu slots: ${progress.gpu.held.length}/${progress.gpu.slots} held, ${progress.gpu.waiting} waiting\n`);
+  if (status !== 'RUNNING') await handle.result().catch((err: unknown) => process.stdout.write(`  ${rootMessage(err)}\n`));
 }
 
 export async function cancelCommand(id: string): Promise<void> {

@@ -1,6 +1,7 @@
 // medsynth validate SPEC...: check specs without running anything; --json-schema for other tools.
 import { z } from 'zod';
-import { loadSpecFile, specHash } from '../../experiments/load.ts';
+import { readSpecFile, specHash } from '../../experiments/load.ts';
+import { expandSweep, sweepObjective } from '../../experiments/sweep.ts';
 import { experimentSchema } from '../../experiments/schema.ts';
 import { UserError } from '../../errors.ts';
 
@@ -12,8 +13,10 @@ export async function validateCommand(specs: string[], opts: { jsonSchema: boole
   let failed = 0;
   for (const file of specs) {
     try {
-      const spec = await loadSpecFile(file);
-      process.stdout.write(`ok       ${file} (${spec.name}, spec hash ${specHash(spec).slice(0, 12)})\n`);
+      const { raw, spec } = await readSpecFile(file);
+      // a sweep is valid when every one of its trials is
+      const sweep = spec.sweep ? `, sweep of ${expandSweep(raw, spec, 'validate').length} trials ranked by ${sweepObjective(spec).metric}` : '';
+      process.stdout.write(`ok       ${file} (${spec.name}, spec hash ${specHash(spec).slice(0, 12)}${sweep})\n`);
     } catch (err) {
       if (!(err instanceof UserError)) throw err;
       failed += 1;

@@ -1,6 +1,7 @@
 // Evaluation protocols: which extractor, which metrics, which files count, and what to say
 // about the numbers.
 import { UserError } from '../../errors.ts';
+import { inFeatureSpace, KEY_FD, KEY_FID, KEY_FIDELITY, KEY_MEDVQA2024_FID } from '../keys.ts';
 import { BIOMEDCLIP, EFFICIENTNET_LITE0, INCEPTION_FID, KERAS_INCEPTION_V3 } from '../extractors/builtin.ts';
 
 export interface Protocol {
@@ -56,4 +57,15 @@ export function getProtocol(name: string): Protocol {
   const p = PROTOCOLS[name];
   if (!p) throw new UserError(`unknown protocol "${name}" (known: ${Object.keys(PROTOCOLS).join(', ')})`);
   return p;
+}
+
+/** The result key that ranks a protocol's results (a sweep's default objective). */
+export function headlineKey(protocol: string, features: string = DEFAULT_FEATURES): string {
+  const keys: Record<string, string> = {
+    [STANDARD]: KEY_FID,
+    [FEATURES]: inFeatureSpace(KEY_FD, features),
+    [MEDVQA_GI_2024]: KEY_MEDVQA2024_FID,
+    [MEDVQA_GI_2025]: KEY_FIDELITY,
+  };
+  return keys[getProtocol(protocol).name]!;
 }

@@ -1,0 +1,146 @@
+// The sweep workflow: orchestration only. Each trial is a child `experiment` workflow with a
+// deterministic id; at most maxParallel run at once, and their train/generate activities share
+// gpuSlots slots that this workflow hands out by signal, so the limit holds wherever the gpu
+// workers are. A worker that dies mid-sweep loses nothing: a new one replays this history, and
+// the children, already started under their ids, are never started again.
+import {
+  CancellationScope,
+  condition,
+  executeChild,
+  getExternalWorkflowHandle,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities/index.ts';
+import { rootMessage } from '../errors.ts';
+import { experimentExecutionTimeout, reportActivity, trackingActivity } from '../temporal.config.ts';
+import type { experiment } from './experiment.ts';
+import type { EvaluationSummary, ExperimentInput } from './messages.ts';
+import {
+  acquireGpuSlot,
+  gpuSlotGranted,
+  releaseGpuSlot,
+  sweepProgressQuery,
+  type Objective,
+  type SweepInput,
+  type SweepResult,
+  type TrialInput,
+  type TrialState,
+} from './sweep-messages.ts';
+
+const tracking = proxyActivities<Activities>(trackingActivity);
+const reporting = proxyActivities<Activities>(reportActivity);
+
+/** The objective's value in a trial's evaluation summary (`eval.<protocol>.<key>`), if it has one. */
+export function objectiveValue(evaluation: EvaluationSummary | null, objective: Objective): number | null {
+  const match = /^eval\.([^.]+)\.(.+)$/.exec(objective.metric);
+  if (!match || !evaluation) return null;
+  const value = evaluation[match[1]!]?.metrics[match[2]!];
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
+/** The best finished trial under the objective; ties go to the lower index. */
+export function bestTrial(trials: readonly TrialState[], objective: Objective): TrialState | null {
+  const scored = trials.filter((t) => t.status === 'FINISHED' && t.objective !== null);
+  const sign = objective.mode === 'min' ? 1 : -1;
+  return scored.reduce<TrialState | null>((best, t) => (!best || sign * (t.objective! - best.objective!) < 0 ? t : best), null);
+}
+
+export async function sweep(input: SweepInput): Promise<SweepResult> {
+  const settings = input.spec.sweep!;
+  const { sweepId, trials, objective } = input;
+  const states: TrialState[] = trials.map((t) => ({ index: t.index, id: t.id, overrides: t.overrides, status: 'PENDING', objective: null, error: null }));
+
+  // GPU slots: request id → the trial holding it; requests wait in arrival order.
+  const held = new Map<string, string>();
+  const waiting: Array<{ request: string; trial: string }> = [];
+  setHandler(sweepProgressQuery, () => ({ trials: states, gpu: { slots: settings.gpuSlots, held: [...held.values()], waiting: waiting.length } }));
+  setHandler(acquireGpuSlot, (request) => void waiting.push(request));
+  setHandler(releaseGpuSlot, ({ request }) => void held.delete(request));
+  /** Frees whatever a trial that ended still held or asked for (a failed trial may not release). */
+  const forget = (trial: string) => {
+    for (const [request, holder] of held) if (holder === trial) held.delete(request);
+    for (let i = waiting.length - 1; i >= 0; i--) if (waiting[i]!.trial === trial) waiting.splice(i, 1);
+  };
+  void (async () => {
+    for (;;) {
+      await condition(() => waiting.length > 0 && held.size < settings.gpuSlots);
+      const next = waiting.shift()!;
+      held.set(next.request, next.trial);
+      // a trial that has ended cannot take its slot: give it back
+      await getExternalWorkflowHandle(next.trial)
+        .signal(gpuSlotGranted, { request: next.request })
+        .catch(() => held.delete(next.request));
+    }
+  })();
+
+  const { runId: temporalRunId } = workflowInfo();
+  const ref = await tracking.startSweep({ ...input, temporalRunId, at: Date.now() });
+  let stopping = false;
+  const running = new Map<string, Promise<void>>();
+
+  async function runTrial(trial: TrialInput, state: TrialState): Promise<void> {
+    state.status = 'RUNNING';
+    await tracking.recordTrial({ sweep: ref, trial: state, at: Date.now() });
+    const child: ExperimentInput = {
+      spec: trial.spec,
+      specHash: trial.specHash,
+      provenance: input.provenance,
+      ...(input.gpuTaskQueue ? { gpuTaskQueue: input.gpuTaskQueue } : {}),
+      sweep: { sweepId, mlflowRunId: ref.mlflowRunId, trialIndex: trial.index, overrides: trial.overrides },
+    };
+    try {
+      const result = await executeChild<typeof experiment>('experiment', {
+        workflowId: trial.id,
+        args: [child],
+        workflowExecutionTimeout: experimentExecutionTimeout,
+        retry: { maximumAttempts: 1 },
+        memo: { spec: trial.spec.name, specHash: trial.specHash, sweep: sweepId },
+      });
+      state.status = 'FINISHED';
+      state.objective = objectiveValue(result.evaluation, objective);
+    } catch (err) {
+      state.status = isCancellation(err) ? 'KILLED' : 'FAILED';
+      state.error = rootMessage(err);
+      if (settings.onFailure === 'stop') stopping = true;
+    } finally {
+      forget(trial.id);
+    }
+    await CancellationScope.nonCancellable(() => tracking.recordTrial({ sweep: ref, trial: state, at: Date.now() }));
+  }
+
+  try {
+    for (const [i, trial] of trials.entries()) {
+      await condition(() => running.size < settings.maxParallel || stopping);
+      if (stopping) break;
+      running.set(trial.id, runTrial(trial, states[i]!).finally(() => running.delete(trial.id)));
+    }
+    if (stopping) {
+      // onFailure: stop: the trials in flight are cancelled (they record themselves KILLED)
+      await Promise.all([...running.keys()].map((id) => getExternalWorkflowHandle(id).cancel().catch(() => undefined)));
+    }
+    await Promise.all(running.values());
+    for (const state of states.filter((s) => s.status === 'PENDING')) {
+      state.status = 'SKIPPED';
+      state.error = 'not started: an earlier trial failed and the sweep has onFailure: stop';
+      await tracking.recordTrial({ sweep: ref, trial: state, at: Date.now() });
+    }
+  } catch (err) {
+    const status = isCancellation(err) ? 'KILLED' : 'FAILED';
+    await CancellationScope.nonCancellable(() => tracking.finishSweep({ sweep: ref, status, best: null, error: rootMessage(err) }));
+    throw err;
+  }
+  const best = bestTrial(states, objective);
+  const failed = states.some((s) => s.status !== 'FINISHED');
+  const status = stopping ? 'FAILED' : 'FINISHED';
+  await tracking.finishSweep({
+    sweep: ref,
+    status,
+    best,
+    ...(failed ? { error: `${states.filter((s) => s.status !== 'FINISHED').length} of ${states.length} trials did not finish` } : {}),
+  });
+  const report = await reporting.sweepReport({ sweep: ref });
+  return { ...ref, status, trials: states, objective, best, report };
+}
