@@ -10,7 +10,7 @@ import { betterIs } from '../metrics/keys.ts';
 import { headlineKey } from '../metrics/protocols/protocols.ts';
 import { NumpyRandomState } from '../metrics/random/numpy-random-state.ts';
 import type { Objective } from '../workflows/sweep-messages.ts';
-import { canonicalJson, parseSpec, resolveSpecPaths, specHash } from './load.ts';
+import { canonicalJson, parseSpec, resolveSpecPaths, SpecError, specHash } from './load.ts';
 import type { Experiment } from './schema.ts';
 
 export type Overrides = Record<string, unknown>;
@@ -81,12 +81,13 @@ export function expandSweep(raw: Record<string, unknown>, spec: Experiment, swee
       trials.push({ index, id: `${sweepId}-t${index}-${overridesHash(overrides)}`, overrides, spec: trialSpec, specHash: specHash(trialSpec) });
     } catch (err) {
       // the same problem in many trials is said once, with the trials it hits
-      const message = (err as Error).message.replace(/^trial \d+: /, '');
-      problems.set(message, [...(problems.get(message) ?? []), index]);
+      for (const problem of err instanceof SpecError ? err.problems : [(err as Error).message]) {
+        problems.set(problem, [...(problems.get(problem) ?? []), index]);
+      }
     }
   });
   if (problems.size) {
-    const lines = [...problems].map(([message, indices]) => `trials ${indices.join(', ')} (${JSON.stringify(combos[indices[0]!])}...): ${message}`);
+    const lines = [...problems].map(([problem, indices]) => `  - ${problem} (trial${indices.length > 1 ? 's' : ''} ${indices.join(', ')}, e.g. ${JSON.stringify(combos[indices[0]!])})`);
     throw new UserError(`the sweep of ${spec.name} has invalid trials:\n${lines.join('\n')}`);
   }
   return trials;

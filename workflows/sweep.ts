@@ -5,6 +5,7 @@
 // the children, already started under their ids, are never started again.
 import {
   CancellationScope,
+  CancelledFailure,
   condition,
   executeChild,
   getExternalWorkflowHandle,
@@ -74,7 +75,7 @@ export async function sweep(input: SweepInput): Promise<SweepResult> {
         .signal(gpuSlotGranted, { request: next.request })
         .catch(() => held.delete(next.request));
     }
-  })();
+  })().catch(() => undefined); // a cancelled sweep stops handing out slots
 
   const { runId: temporalRunId } = workflowInfo();
   const ref = await tracking.startSweep({ ...input, temporalRunId, at: Date.now() });
@@ -122,6 +123,8 @@ export async function sweep(input: SweepInput): Promise<SweepResult> {
       await Promise.all([...running.keys()].map((id) => getExternalWorkflowHandle(id).cancel().catch(() => undefined)));
     }
     await Promise.all(running.values());
+    // a cancelled sweep's trials end KILLED rather than failing it: say it was cancelled
+    if (CancellationScope.current().consideredCancelled) throw new CancelledFailure('the sweep was cancelled');
     for (const state of states.filter((s) => s.status === 'PENDING')) {
       state.status = 'SKIPPED';
       state.error = 'not started: an earlier trial failed and the sweep has onFailure: stop';
@@ -129,18 +132,15 @@ export async function sweep(input: SweepInput): Promise<SweepResult> {
     }
   } catch (err) {
     const status = isCancellation(err) ? 'KILLED' : 'FAILED';
+    // the trials in flight are cancelled with the sweep: wait until each has recorded how it ended
+    await Promise.allSettled(running.values());
     await CancellationScope.nonCancellable(() => tracking.finishSweep({ sweep: ref, status, best: null, error: rootMessage(err) }));
     throw err;
   }
   const best = bestTrial(states, objective);
-  const failed = states.some((s) => s.status !== 'FINISHED');
+  const unfinished = states.filter((s) => s.status !== 'FINISHED').length;
   const status = stopping ? 'FAILED' : 'FINISHED';
-  await tracking.finishSweep({
-    sweep: ref,
-    status,
-    best,
-    ...(failed ? { error: `${states.filter((s) => s.status !== 'FINISHED').length} of ${states.length} trials did not finish` } : {}),
-  });
+  await tracking.finishSweep({ sweep: ref, status, best, ...(unfinished ? { error: `${unfinished} of ${states.length} trials did not finish` } : {}) });
   const report = await reporting.sweepReport({ sweep: ref });
   return { ...ref, status, trials: states, objective, best, report };
 }
