@@ -38,7 +38,12 @@ export async function renderSweepReport(deps: ReportDeps, sweepId: string): Prom
       const spec = JSON.parse(sweep.spec_json) as { sweep: { axes: Record<string, unknown[]> } };
       const axes = Object.keys(spec.sweep.axes);
       const board = await store.query(leaderboardSql(sweepId, { metric: sweep.objective, mode: sweep.mode as 'min' | 'max', axes }));
-      const trials = (await store.getTrials(sweepId)).map((t) => ({ ...t, overrides: JSON.parse(t.overrides_json) as Record<string, unknown> }));
+      const trials = (await store.getTrials(sweepId)).map((t) => ({
+        ...t,
+        started_at: t.started_at?.toISOString() ?? null,
+        ended_at: t.ended_at?.toISOString() ?? null,
+        overrides: JSON.parse(t.overrides_json) as Record<string, unknown>,
+      }));
       return { sweep, spec, axes, board, trials };
     },
     { readOnly: true },

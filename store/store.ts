@@ -1,5 +1,8 @@
 // The Store: one connection to the store file, with every operation run one at a time so that
-// concurrent callers never interleave inside each other's transactions.
+// concurrent callers never interleave inside each other's transactions. The queue is shared by
+// every Store of one file in this process: DuckDB would otherwise abort one of two concurrent
+// writes of the same rows ("Conflict on tuple deletion"), as parallel sweep trials ingesting one
+// dataset showed.
 
 import type { Table } from 'apache-arrow';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -12,8 +15,10 @@ import * as runs from './runs.ts';
 import * as sweeps from './sweeps.ts';
 import type { ArtifactRecord, MetricPoint, OnConflict, QueryResult, RunRow, RunUpsert } from './types.ts';
 
+/** The tail of each store file's operation queue, by absolute path. */
+const queues = new Map<string, Promise<unknown>>();
+
 export class Store {
-  private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
 
   constructor(
@@ -26,8 +31,11 @@ export class Store {
 
   private serial<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
     if (this.closed) return Promise.reject(new Error(`the store ${this.path} is closed`));
-    const run = this.queue.then(() => fn(this.conn));
-    this.queue = run.catch(() => undefined);
+    const run = (queues.get(this.path) ?? Promise.resolve()).then(() => fn(this.conn));
+    const tail = run.catch(() => undefined);
+    queues.set(this.path, tail);
+    // forget an idle queue, so the map does not grow with every file ever opened
+    void tail.then(() => queues.get(this.path) === tail && queues.delete(this.path));
     return run;
   }
 
@@ -35,7 +43,7 @@ export class Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.queue;
+    await queues.get(this.path);
     this.conn.closeSync();
     await this.release();
   }

@@ -9,7 +9,7 @@ let cleanup: () => Promise<void>;
 beforeEach(async () => ({ dir, cleanup } = await makeTempDir()));
 afterEach(() => cleanup());
 
-const tables = ['artifacts', 'datasets', 'generated_images', 'images', 'metrics', 'params', 'prompt_sets', 'rejects', 'run_datasets', 'runs', 'schema_version'];
+const tables = ['artifacts', 'datasets', 'generated_images', 'images', 'metrics', 'params', 'prompt_sets', 'rejects', 'run_datasets', 'runs', 'schema_version', 'sweeps', 'trials'];
 
 describe('opening the store', () => {
   it('creates the file and its parent folders, with every table', async () => {
