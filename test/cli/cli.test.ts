@@ -35,9 +35,16 @@ async function medsynth(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Ou
 
 describe('medsynth CLI: user errors are one clear line, never a stack trace', () => {
   let badSpec: string;
+  let badSweep: string;
   beforeAll(async () => {
-    badSpec = path.join(await mkdtemp(path.join(os.tmpdir(), 'medsynth-cli-')), 'bad.yaml');
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'medsynth-cli-'));
+    badSpec = path.join(dir, 'bad.yaml');
     await writeFile(badSpec, 'name: ok\ndataset: { format: imagefolder, path: x, sede: 1 }\n');
+    badSweep = path.join(dir, 'bad-sweep.yaml');
+    await writeFile(
+      badSweep,
+      'name: ok\ndataset: { format: imagefolder, path: x }\nmethod: { kind: lora }\nevaluation: {}\nsweep: { axes: { method.rank: [4, 0], method.rnak: [1] } }\n',
+    );
   });
 
   it.each([
@@ -48,11 +55,22 @@ describe('medsynth CLI: user errors are one clear line, never a stack trace', ()
     [['worker', '--queue', 'tpu'], /Allowed choices are cpu, gpu/],
     [['run', '/no/such/spec.yaml', '--dry-run'], /cannot read spec \(ENOENT\)/],
     [['validate', '__BAD__'], /dataset\.sede: unknown key/],
+    [['sweep', '__BAD_SWEEP__', '--dry-run'], /invalid trials:\n.*method\.rnak: unknown key \(trials 0, 1,[^]*method\.rank: Too small.*\(trial 1,/],
+    [['run', '__BAD_SWEEP__', '--dry-run'], /the sweep of ok has invalid trials/],
   ])('medsynth %j', async (args, message) => {
-    const out = await medsynth(args.map((a) => (a === '__BAD__' ? badSpec : a)));
+    const out = await medsynth(args.map((a) => (a === '__BAD__' ? badSpec : a === '__BAD_SWEEP__' ? badSweep : a)));
     expect(out.code).toBe(1);
     expect(out.stderr).toMatch(message);
     expect(out.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  it('sweep --dry-run lists the trials with their ids and overrides, and the objective', async () => {
+    const out = await medsynth(['sweep', 'experiments/examples/tiny-sweep.yaml', '--dry-run', '--id', 'sw']);
+    expect(out.code).toBe(0);
+    const plan = JSON.parse(out.stdout);
+    expect(plan.objective).toEqual({ metric: 'eval.features.fd_efficientnet_lite0', mode: 'min' });
+    expect(plan.trials.map((t: { id: string }) => t.id)).toEqual([expect.stringMatching(/^sw-t0-/), expect.stringMatching(/^sw-t1-/), expect.stringMatching(/^sw-t2-/), expect.stringMatching(/^sw-t3-/)]);
+    expect(plan.trials[3].overrides).toEqual({ 'method.rank': 8, 'method.learningRate': 1e-4 });
   });
 
   it('run --dry-run prints the resolved input: absolute paths, defaults, spec hash, provenance', async () => {
