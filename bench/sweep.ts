@@ -138,5 +138,5 @@ try {
   await Promise.all(running);
   await Promise.all(workers.map(({ connection }) => connection.close()));
   await client.connection.close();
-  await servicesDown({ stateDir: path.join(work, 'services') });
+  await servicesDown(path.join(work, 'services'));
 }
