@@ -8,7 +8,7 @@ import type { Experiment } from '../experiments/schema.ts';
 import { evaluate as evaluateImages } from '../metrics/index.ts';
 import { runPool } from '../datasets/pool.ts';
 import { withStore, type MetricPoint } from '../store/index.ts';
-import type { DatasetSummary, EvaluationSummary, RunRef } from '../workflows/messages.ts';
+import type { BlobRef, DatasetSummary, EvaluationSummary, RunRef } from '../workflows/messages.ts';
 import type { ActivityDeps } from './deps.ts';
 import type { ProvenanceRow } from './generate.ts';
 import { imageMediaType } from './ingest.ts';
@@ -22,6 +22,11 @@ export interface EvaluateInput {
   dataset: DatasetSummary;
   /** fixed by the workflow: the timestamp of every metric point */
   at: number;
+  /**
+   * Successive halving: score these images (a provenance blob) instead of the run's generated
+   * ones; metrics are recorded as rung.<protocol>.<key> at the rung's training step.
+   */
+  rung?: { step: number; provenance: BlobRef };
 }
 
 /** Files fetched or hash-checked at once. */
@@ -43,10 +48,14 @@ async function imageSets(deps: ActivityDeps, input: EvaluateInput) {
           [input.dataset.manifestHash, input.evaluation.realSplit, input.evaluation.realSplit],
         )
       ).rows,
-      fake: (await store.query('select provenance from generated_images where run_id = ? order by sha256', [input.run.runId])).rows,
+      fake: input.rung ? [] : (await store.query('select provenance from generated_images where run_id = ? order by sha256', [input.run.runId])).rows,
     }),
     { readOnly: true },
   );
+  if (input.rung) {
+    const rows = await deps.blobs.getJsonLines<ProvenanceRow>(input.rung.provenance);
+    fake.push(...rows.map((row) => [JSON.stringify(row)]));
+  }
   const categories = new Map<string, string>();
   const realFiles: string[] = new Array(real.length);
   await runPool(real.entries(), fetchConcurrency, async ([i, [sha256, bytes, format, source, label]]) => {
@@ -70,7 +79,8 @@ export function evaluateActivity(deps: ActivityDeps) {
     if (sets.fake.length === 0) throw new UserError(`run ${run.runId} has no generated images to evaluate`);
     let progress = { protocol: '', done: 0, total: 0 };
     const stopBeats = keepHeartbeating(() => progress, activityInfo().heartbeatTimeoutMs);
-    const outDir = path.join(deps.paths.runs, run.runId, 'evaluate');
+    const scope = input.rung ? { prefix: 'rung', step: input.rung.step, folder: `rungs/step-${input.rung.step}` } : { prefix: 'eval', step: 0, folder: 'evaluation' };
+    const outDir = path.join(deps.paths.runs, run.runId, input.rung ? scope.folder : 'evaluate');
     await mkdir(outDir, { recursive: true });
     const summary: EvaluationSummary = {};
     const points: MetricPoint[] = [];
@@ -94,10 +104,10 @@ export function evaluateActivity(deps: ActivityDeps) {
         });
         const file = path.join(outDir, `${protocol}.json`);
         await writeFile(file, JSON.stringify(result, null, 2));
-        await logRunArtifact(deps, run, file, `evaluation/${protocol}.json`, 'evaluation');
-        for (const [name, value] of Object.entries(result.metrics)) points.push({ name: `eval.${protocol}.${name}`, step: 0, value });
+        await logRunArtifact(deps, run, file, `${scope.folder}/${protocol}.json`, 'evaluation');
+        for (const [name, value] of Object.entries(result.metrics)) points.push({ name: `${scope.prefix}.${protocol}.${name}`, step: scope.step, value });
         for (const [category, c] of Object.entries(result.categories ?? {})) {
-          for (const [name, value] of Object.entries(c.metrics)) points.push({ name: `eval.${protocol}.${name}`, step: 0, value, category });
+          for (const [name, value] of Object.entries(c.metrics)) points.push({ name: `${scope.prefix}.${protocol}.${name}`, step: scope.step, value, category });
         }
         const extractor = { name: result.extractor.name, sha256: result.extractor.sha256 };
         params[`eval.${protocol}.extractor`] = extractor.name;
@@ -107,7 +117,7 @@ export function evaluateActivity(deps: ActivityDeps) {
     } finally {
       stopBeats();
     }
-    await logRunParams(deps, run, params);
+    if (!input.rung) await logRunParams(deps, run, params);
     await logRunMetrics(deps, run, points, input.at);
     return summary;
   };

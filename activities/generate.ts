@@ -25,6 +25,8 @@ export interface GenerateInput {
   /** the prompts as a JSON array blob (preparePrompts) */
   prompts: BlobRef;
   trained: TrainResult | null;
+  /** the run's sub-folder (and MLflow artifact folder) for these images; default: the run's images, generated/ */
+  outName?: string;
 }
 
 /** A row of provenance.jsonl as the trainer writes it (see trainer/README.md). */
@@ -42,7 +44,7 @@ export type ProvenanceRow = TrainerProvenanceRow & { blob: BlobRef };
 export function generateActivity(deps: ActivityDeps) {
   return async function generate(input: GenerateInput): Promise<GenerateResult> {
     const { run, trained } = input;
-    const outDir = path.join(deps.paths.runs, run.runId, 'generate');
+    const outDir = path.join(deps.paths.runs, run.runId, input.outName ?? 'generate');
     const weights = trained?.weights;
     const job: GenerateJob = {
       kind: 'generate',
@@ -80,7 +82,7 @@ export function generateActivity(deps: ActivityDeps) {
       stored[i] = { ...row, blob };
     });
     const provenance = await deps.blobs.putJsonLines(stored);
-    await deps.mlflow.uploadArtifact(run.mlflowRunId, await deps.blobs.get(provenance), 'generated/provenance.jsonl');
+    await deps.mlflow.uploadArtifact(run.mlflowRunId, await deps.blobs.get(provenance), `${input.outName ?? 'generated'}/provenance.jsonl`);
     return { images: stored.length, provenance };
   };
 }

@@ -19,7 +19,7 @@ export interface StartSweepInput extends SweepInput {
 }
 
 const asRun = (sweep: SweepRef) => ({ runId: sweep.sweepId, mlflowRunId: sweep.mlflowRunId, mlflowExperimentId: sweep.mlflowExperimentId });
-const terminal = new Set(['FINISHED', 'FAILED', 'KILLED', 'SKIPPED']);
+const terminal = new Set(['FINISHED', 'FAILED', 'KILLED', 'SKIPPED', 'PRUNED']);
 
 export function sweepRecordActivities({ paths, mlflow, ...rest }: ActivityDeps) {
   const deps = { paths, mlflow, ...rest };
@@ -77,6 +77,8 @@ export function sweepRecordActivities({ paths, mlflow, ...rest }: ActivityDeps) 
           status: trial.status,
           objective: trial.objective,
           error: trial.error,
+          rung_scores_json: JSON.stringify(trial.rungs),
+          pruned_at: trial.prunedAt,
           ...(trial.status === 'RUNNING' ? { started_at: new Date(at) } : {}),
           ...(ended ? { ended_at: new Date(at) } : {}),
         }),

@@ -23,6 +23,10 @@ export interface TrainInput {
   training: TrainingSet;
   /** fixed by the workflow: the origin of metric timestamps */
   at: number;
+  /** stop after this step (a successive-halving rung); the schedule stays that of method.steps */
+  stopAt?: number;
+  /** go on from this checkpoint (a rung's), unless a retry has a later one in its heartbeat */
+  resume?: { tree: BlobRef; step: number };
 }
 
 export interface TrainHeartbeat {
@@ -56,7 +60,7 @@ export function trainActivity(deps: ActivityDeps) {
     const dataFile = path.join(outDir, 'data.jsonl');
     await mkdir(outDir, { recursive: true });
 
-    const previous = (activityInfo().heartbeatDetails as TrainHeartbeat | undefined)?.checkpoint;
+    const previous = (activityInfo().heartbeatDetails as TrainHeartbeat | undefined)?.checkpoint ?? input.resume;
     let resumePath: string | undefined;
     if (previous) {
       resumePath = path.join(outDir, 'resume', `step-${String(previous.step).padStart(8, '0')}`);
@@ -70,6 +74,7 @@ export function trainActivity(deps: ActivityDeps) {
       baseModel: input.baseModel,
       method: input.method,
       data: { file: dataFile, id: input.training.data.sha256 },
+      ...(input.stopAt ? { stopAt: input.stopAt } : {}),
       device: 'auto',
     };
 
@@ -131,6 +136,7 @@ export function trainActivity(deps: ActivityDeps) {
       finalLoss: state.loss ?? null,
       images: input.training.images,
       resumedFrom,
+      checkpoint: state.checkpoint ?? null,
     };
   };
 }

@@ -19,6 +19,12 @@ export const trainJobSchema = z.strictObject({
       .optional()
       .describe('identity of the training set wherever its file lies (the sha256 of its blob); resume checks use it instead of the path'),
   }),
+  stopAt: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe('stop after this step (a rung of successive halving): checkpoint and weights as at that step, the schedule still that of method.steps'),
   device: deviceSchema,
 });
 

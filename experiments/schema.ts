@@ -157,8 +157,19 @@ export const sweepSchema = z
       })
       .optional()
       .describe("what ranks the trials; default: the first protocol's headline metric"),
+    asha: z
+      .strictObject({
+        rungs: z.array(positiveInt).min(1).describe('training steps at which every trial is scored, ascending, each below method.steps'),
+        eta: z.number().int().min(2).default(3).describe('at each rung the best 1/eta of the trials go on; the others stop, recorded PRUNED'),
+        images: positiveInt.default(4).describe('images per generation prompt (seeds 0..images-1) that score a trial at a rung'),
+      })
+      .optional()
+      .describe(
+        'successive halving (asynchronous, ASHA): at each rung a trial is scored by the KID of its images against the real val split in the evaluation.features space (the trained extractor), and the worst stop with their checkpoint kept',
+      ),
   })
-  .refine((s) => s.method !== 'random' || s.samples !== undefined, { message: 'random sweeps need samples', path: ['samples'] });
+  .refine((s) => s.method !== 'random' || s.samples !== undefined, { message: 'random sweeps need samples', path: ['samples'] })
+  .refine((s) => !s.asha || s.asha.rungs.every((r, i) => i === 0 || r > s.asha!.rungs[i - 1]!), { message: 'rungs must ascend', path: ['asha', 'rungs'] });
 
 export const experimentSchema = z.strictObject({
   name: z

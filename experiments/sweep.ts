@@ -61,6 +61,15 @@ export function applyOverrides(spec: Record<string, unknown>, overrides: Overrid
 export const overridesHash = (overrides: Overrides): string =>
   createHash('sha256').update(canonicalJson(overrides)).digest('hex').slice(0, 8);
 
+/** Successive halving scores trials by training to each rung and generating: both must happen. */
+function checkRungs(rungs: readonly number[], spec: Experiment): void {
+  if (!spec.method) throw new UserError('sweep.asha: needs a method: section (trials train to each rung)');
+  if (!spec.generation) throw new UserError('sweep.asha: needs a generation: section (its prompts score each rung)');
+  if (!spec.evaluation) throw new UserError('sweep.asha: needs an evaluation: section (its features extractor scores each rung)');
+  const over = rungs.filter((r) => r >= spec.method!.steps);
+  if (over.length) throw new UserError(`sweep.asha.rungs: ${over.join(', ')} not below method.steps ${spec.method.steps}`);
+}
+
 /**
  * The trials of a spec with a `sweep:` section. `raw` is the spec as written (the YAML/JSON
  * object), `spec` its validated form. Every invalid trial is named at once, with its overrides.
@@ -78,6 +87,7 @@ export function expandSweep(raw: Record<string, unknown>, spec: Experiment, swee
   combos.forEach((overrides, index) => {
     try {
       const trialSpec = resolveSpecPaths(parseSpec(applyOverrides(base, overrides), `trial ${index}`), cwd);
+      if (sweep.asha) checkRungs(sweep.asha.rungs, trialSpec);
       trials.push({ index, id: `${sweepId}-t${index}-${overridesHash(overrides)}`, overrides, spec: trialSpec, specHash: specHash(trialSpec) });
     } catch (err) {
       // the same problem in many trials is said once, with the trials it hits

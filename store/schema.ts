@@ -144,6 +144,8 @@ export const schemaStatements: readonly string[] = [
     overrides_json VARCHAR NOT NULL,
     status VARCHAR NOT NULL,
     objective DOUBLE,
+    rung_scores_json VARCHAR,
+    pruned_at BIGINT,
     started_at TIMESTAMPTZ,
     ended_at TIMESTAMPTZ,
     error VARCHAR,

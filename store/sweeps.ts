@@ -34,6 +34,10 @@ export interface TrialRow {
   overrides_json: string;
   status: string;
   objective: number | null;
+  /** successive halving: [{step, score}] at each rung reached */
+  rung_scores_json: string | null;
+  /** the rung step it was stopped at (PRUNED) */
+  pruned_at: number | null;
   started_at: Date | null;
   ended_at: Date | null;
   error: string | null;
@@ -66,7 +70,7 @@ export async function getSweep(conn: DuckDBConnection, sweepId: string): Promise
 
 export async function getTrials(conn: DuckDBConnection, sweepId: string): Promise<TrialRow[]> {
   const reader = await conn.runAndReadAll('SELECT * FROM trials WHERE sweep_id = $1 ORDER BY trial_index', [sweepId]);
-  return reader.getRowObjectsJS().map((r) => ({ ...r, trial_index: Number(r.trial_index) }) as unknown as TrialRow);
+  return reader.getRowObjectsJS().map((r) => ({ ...r, trial_index: Number(r.trial_index), pruned_at: r.pruned_at === null ? null : Number(r.pruned_at) }) as unknown as TrialRow);
 }
 
 export interface LeaderboardOptions {

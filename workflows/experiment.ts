@@ -1,6 +1,7 @@
 // The experiment workflow: orchestration only. Every side effect is an activity; the timeouts
 // and retry policies come from temporal.config.ts.
 import {
+  ApplicationFailure,
   CancellationScope,
   condition,
   getExternalWorkflowHandle,
@@ -19,8 +20,10 @@ import {
   type ExperimentProgress,
   type ExperimentResult,
   type StageName,
+  type TrainResult,
 } from './messages.ts';
-import { acquireGpuSlot, gpuSlotGranted, releaseGpuSlot } from './sweep-messages.ts';
+import { acquireGpuSlot, gpuSlotGranted, releaseGpuSlot, rungDecision, rungReached } from './sweep-messages.ts';
+import { inFeatureSpace } from '../metrics/keys.ts';
 
 const tracking = proxyActivities<Activities>(trackingActivity);
 const ingestion = proxyActivities<Activities>(ingestActivity);
@@ -87,14 +90,57 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
     const method = spec.method;
     // A gpu activity gets blobs, never paths of this node: the cpu queue publishes its inputs
     // before it and records its results in DuckDB after it.
+    // Successive halving (a sweep trial with asha): train to each rung, score, and let the sweep
+    // decide whether to go on; a pruned trial ends there, its checkpoint kept in the blob store.
+    const asha = input.sweep?.asha;
+    const decisions = new Map<number, boolean>();
+    setHandler(rungDecision, ({ rung, promote }) => void decisions.set(rung, promote));
+    // set inside the train stage when the sweep stops this trial at a rung
+    const rungOutcome: { pruned: { step: number; score: number } | null } = { pruned: null };
     const train = method
       ? await stage('train', async () => {
           const training = await tracking.prepareTraining({ dataset });
-          const trained = await onGpu(() => trainer.train({ run, baseModel, method, training, at: Date.now() }));
+          const at = Date.now();
+          let resume: TrainResult['checkpoint'] = null;
+          for (const [rung, step] of (asha?.rungs ?? []).entries()) {
+            const atRung = await onGpu(() => trainer.train({ run, baseModel, method, training, at, stopAt: step, ...(resume ? { resume } : {}) }));
+            resume = atRung.checkpoint ?? null;
+            const score = await rungScore(step, atRung);
+            await getExternalWorkflowHandle(input.sweep!.sweepId).signal(rungReached, { trial: workflowId, rung, step, score });
+            await condition(() => decisions.has(rung));
+            if (!decisions.get(rung)) {
+              rungOutcome.pruned = { step, score };
+              await tracking.recordTraining({ run, train: atRung });
+              return atRung;
+            }
+          }
+          const trained = await onGpu(() => trainer.train({ run, baseModel, method, training, at, ...(resume ? { resume } : {}) }));
           await tracking.recordTraining({ run, train: trained });
           return trained;
         })
       : skip('train');
+    /** A rung's score: the KID of images of the generation prompts against the real val split, in the trained feature space. */
+    async function rungScore(step: number, trained: TrainResult): Promise<number> {
+      const generation = { ...spec.generation!, seeds: Array.from({ length: asha!.images }, (_, i) => i), imagesPerPrompt: 1 };
+      const prompts = await tracking.preparePrompts({ generation });
+      const made = await onGpu(() => generator.generate({ run, baseModel, generation, prompts, trained, outName: `rungs/step-${step}` }));
+      // expandSweep made sure an asha trial has an evaluation section (its features name the space)
+      const features = spec.evaluation!.features;
+      const rungEvaluation = { protocols: ['features' as const], byCategory: false, realSplit: 'val' as const, medvqa2025Mode: 'official' as const, features };
+      const scored = await evaluation.evaluate({ run, evaluation: rungEvaluation, dataset: progress.dataset!, at: Date.now(), rung: { step, provenance: made.provenance } });
+      const score = scored.features?.metrics[`${inFeatureSpace('kid', features)}_mean`];
+      if (typeof score !== 'number' || !Number.isFinite(score)) throw ApplicationFailure.nonRetryable(`rung at step ${step}: no KID score`, 'BadInput');
+      return score;
+    }
+    const { pruned } = rungOutcome;
+    if (pruned) {
+      skip('generate');
+      skip('evaluate');
+      await tracking.finishRun({ run, status: 'FINISHED', pruned: { ...pruned, ...(train?.checkpoint ? { checkpoint: train.checkpoint.tree } : {}) } });
+      const report = await stage('report', () => reporting.report({ run }));
+      progress.current = null;
+      return { ...run, dataset, train, generate: null, evaluation: null, report, pruned };
+    }
     const generation = spec.generation;
     const generate = generation
       ? await stage('generate', async () => {
@@ -113,7 +159,7 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
     // the page shows the run as it ended, so it is written after the run is recorded FINISHED
     const report = await stage('report', () => reporting.report({ run }));
     progress.current = null;
-    return { ...run, dataset, train, generate, evaluation: evaluated, report };
+    return { ...run, dataset, train, generate, evaluation: evaluated, report, pruned: null };
   } catch (err) {
     const status = isCancellation(err) ? 'KILLED' : 'FAILED';
     // Record the outcome even though the workflow itself is being cancelled.

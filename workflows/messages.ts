@@ -74,6 +74,8 @@ export interface TrainResult {
   images: number;
   /** the checkpoint step this attempt resumed from, when it did */
   resumedFrom: number | null;
+  /** the last checkpoint (a tree blob), from which a later train call may go on */
+  checkpoint?: { tree: BlobRef; step: number } | null;
 }
 
 export interface GenerateResult {
@@ -108,6 +110,8 @@ export interface ExperimentResult extends RunRef {
   generate: GenerateResult | null;
   evaluation: EvaluationSummary | null;
   report: ReportResult | null;
+  /** a sweep trial stopped by successive halving: where, and with which score */
+  pruned?: { step: number; score: number } | null;
 }
 
 export interface ExperimentProgress {

@@ -31,7 +31,7 @@ export interface SweepInput {
   gpuTaskQueue?: string;
 }
 
-export type TrialStatus = 'PENDING' | 'RUNNING' | 'FINISHED' | 'FAILED' | 'KILLED' | 'SKIPPED';
+export type TrialStatus = 'PENDING' | 'RUNNING' | 'FINISHED' | 'FAILED' | 'KILLED' | 'SKIPPED' | 'PRUNED';
 
 export interface TrialState {
   index: number;
@@ -41,6 +41,10 @@ export interface TrialState {
   /** the objective's value when the trial finished with it */
   objective: number | null;
   error: string | null;
+  /** successive halving: its score (KID) at each rung it reached, by training step */
+  rungs: Array<{ step: number; score: number }>;
+  /** the rung step at which it was stopped, when it was */
+  prunedAt: number | null;
 }
 
 export interface SweepRef {
@@ -68,6 +72,8 @@ export interface TrialOf {
   mlflowRunId: string;
   trialIndex: number;
   overrides: Record<string, unknown>;
+  /** successive halving: train to each rung step, score, and ask the sweep whether to go on */
+  asha?: { rungs: number[]; images: number };
 }
 
 export const sweepProgressQuery = defineQuery<SweepProgress>('sweepProgress');
@@ -77,3 +83,7 @@ export const acquireGpuSlot = defineSignal<[{ request: string; trial: string }]>
 export const releaseGpuSlot = defineSignal<[{ request: string }]>('releaseGpuSlot');
 /** sweep → trial: the slot is its own until it releases it */
 export const gpuSlotGranted = defineSignal<[{ request: string }]>('gpuSlotGranted');
+/** trial → sweep: its score at a rung (lower is better: KID) */
+export const rungReached = defineSignal<[{ trial: string; rung: number; step: number; score: number }]>('rungReached');
+/** sweep → trial: go on past the rung, or stop there (PRUNED) */
+export const rungDecision = defineSignal<[{ rung: number; promote: boolean }]>('rungDecision');

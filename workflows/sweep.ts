@@ -23,6 +23,8 @@ import {
   acquireGpuSlot,
   gpuSlotGranted,
   releaseGpuSlot,
+  rungDecision,
+  rungReached,
   sweepProgressQuery,
   type Objective,
   type SweepInput,
@@ -52,7 +54,7 @@ export function bestTrial(trials: readonly TrialState[], objective: Objective): 
 export async function sweep(input: SweepInput): Promise<SweepResult> {
   const settings = input.spec.sweep!;
   const { sweepId, trials, objective } = input;
-  const states: TrialState[] = trials.map((t) => ({ index: t.index, id: t.id, overrides: t.overrides, status: 'PENDING', objective: null, error: null }));
+  const states: TrialState[] = trials.map((t) => ({ index: t.index, id: t.id, overrides: t.overrides, status: 'PENDING', objective: null, error: null, rungs: [], prunedAt: null }));
 
   // GPU slots: request id → the trial holding it; requests wait in arrival order.
   const held = new Map<string, string>();
@@ -77,6 +79,36 @@ export async function sweep(input: SweepInput): Promise<SweepResult> {
     }
   })().catch(() => undefined); // a cancelled sweep stops handing out slots
 
+  // Successive halving (asynchronous): a trial that reports a rung goes on at once if it is in the
+  // best 1/eta of the scores reported at that rung so far; otherwise it waits until every trial
+  // that can reach the rung has, and then goes on only if it is in the best max(1, n/eta).
+  const asha = settings.asha;
+  const rungScores: Array<Map<string, number>> = (asha?.rungs ?? []).map(() => new Map());
+  /** trial → the rung it waits at for a decision */
+  const atRung = new Map<string, number>();
+  const byId = new Map(states.map((s) => [s.id, s]));
+  const ended = (s: TrialState) => s.prunedAt !== null || ['FAILED', 'KILLED', 'SKIPPED', 'PRUNED'].includes(s.status);
+  const rungComplete = (rung: number) => states.every((s) => ended(s) || rungScores[rung]!.has(s.id));
+  function decide(): void {
+    for (const [trial, rung] of [...atRung]) {
+      const ranked = [...rungScores[rung]!].sort(([, a], [, b]) => a - b).map(([t]) => t);
+      const rank = ranked.indexOf(trial);
+      const complete = rungComplete(rung);
+      const keep = complete ? Math.max(1, Math.floor(ranked.length / asha!.eta)) : Math.floor(ranked.length / asha!.eta);
+      if (rank >= keep && !complete) continue;
+      atRung.delete(trial);
+      const promote = rank < keep;
+      if (!promote) byId.get(trial)!.prunedAt = asha!.rungs[rung]!;
+      void getExternalWorkflowHandle(trial).signal(rungDecision, { rung, promote }).catch(() => undefined);
+    }
+  }
+  setHandler(rungReached, ({ trial, rung, step, score }) => {
+    rungScores[rung]?.set(trial, score);
+    byId.get(trial)?.rungs.push({ step, score });
+    atRung.set(trial, rung);
+    decide();
+  });
+
   const { runId: temporalRunId } = workflowInfo();
   const ref = await tracking.startSweep({ ...input, temporalRunId, at: Date.now() });
   let stopping = false;
@@ -90,7 +122,13 @@ export async function sweep(input: SweepInput): Promise<SweepResult> {
       specHash: trial.specHash,
       provenance: input.provenance,
       ...(input.gpuTaskQueue ? { gpuTaskQueue: input.gpuTaskQueue } : {}),
-      sweep: { sweepId, mlflowRunId: ref.mlflowRunId, trialIndex: trial.index, overrides: trial.overrides },
+      sweep: {
+        sweepId,
+        mlflowRunId: ref.mlflowRunId,
+        trialIndex: trial.index,
+        overrides: trial.overrides,
+        ...(asha ? { asha: { rungs: asha.rungs, images: asha.images } } : {}),
+      },
     };
     try {
       const result = await executeChild<typeof experiment>('experiment', {
@@ -100,7 +138,7 @@ export async function sweep(input: SweepInput): Promise<SweepResult> {
         retry: { maximumAttempts: 1 },
         memo: { spec: trial.spec.name, specHash: trial.specHash, sweep: sweepId },
       });
-      state.status = 'FINISHED';
+      state.status = result.pruned ? 'PRUNED' : 'FINISHED';
       state.objective = objectiveValue(result.evaluation, objective);
     } catch (err) {
       state.status = isCancellation(err) ? 'KILLED' : 'FAILED';
@@ -108,13 +146,17 @@ export async function sweep(input: SweepInput): Promise<SweepResult> {
       if (settings.onFailure === 'stop') stopping = true;
     } finally {
       forget(trial.id);
+      atRung.delete(trial.id);
+      // a trial that ended may complete a rung others wait at
+      decide();
     }
     await CancellationScope.nonCancellable(() => tracking.recordTrial({ sweep: ref, trial: state, at: Date.now() }));
   }
 
   try {
     for (const [i, trial] of trials.entries()) {
-      await condition(() => running.size < settings.maxParallel || stopping);
+      // trials waiting at a rung for a decision hold no place: the trials after them must reach it too
+      await condition(() => running.size - atRung.size < settings.maxParallel || stopping);
       if (stopping) break;
       running.set(trial.id, runTrial(trial, states[i]!).finally(() => running.delete(trial.id)));
     }
@@ -138,7 +180,7 @@ export async function sweep(input: SweepInput): Promise<SweepResult> {
     throw err;
   }
   const best = bestTrial(states, objective);
-  const unfinished = states.filter((s) => s.status !== 'FINISHED').length;
+  const unfinished = states.filter((s) => s.status !== 'FINISHED' && s.status !== 'PRUNED').length;
   const status = stopping ? 'FAILED' : 'FINISHED';
   await tracking.finishSweep({ sweep: ref, status, best, ...(unfinished ? { error: `${unfinished} of ${states.length} trials did not finish` } : {}) });
   const report = await reporting.sweepReport({ sweep: ref });

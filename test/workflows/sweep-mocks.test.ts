@@ -29,6 +29,8 @@ describe('sweep workflow with stub activities', () => {
   const gpu = { active: 0, max: 0, calls: [] as string[] };
   const recorded: TrialState[] = [];
   const finished: Array<{ status: string; error?: string }> = [];
+  const trainCalls: Array<{ runId: string; stopAt: number | null; resumedFrom: number | null }> = [];
+  const runFinishes: Array<{ runId: string; pruned: unknown }> = [];
 
   async function onGpu(runId: string) {
     gpu.calls.push(runId);
@@ -47,10 +49,12 @@ describe('sweep workflow with stub activities', () => {
     ingest: async () => dataset,
     recordDataset: async () => undefined,
     prepareTraining: async () => ({ data: ref(1), images: 3 }),
-    train: async ({ run }) => {
+    train: async ({ run, stopAt, resume }) => {
       if (rankOf.get(run.runId) === 99) throw ApplicationFailure.nonRetryable('rank 99 is not a rank', 'BadInput');
+      trainCalls.push({ runId: run.runId, stopAt: stopAt ?? null, resumedFrom: resume?.step ?? null });
       await onGpu(run.runId);
-      return { weights: { blob: ref(7), kind: 'lora', name: 'w.safetensors' }, validation: [], steps: 4, finalLoss: 0.5, images: 3, resumedFrom: null };
+      const steps = stopAt ?? 4;
+      return { weights: { blob: ref(7), kind: 'lora', name: 'w.safetensors' }, validation: [], steps, finalLoss: 0.5, images: 3, resumedFrom: resume?.step ?? null, checkpoint: { tree: ref(steps), step: steps } };
     },
     recordTraining: async () => ({ points: 0 }),
     preparePrompts: async () => ref(2),
@@ -59,8 +63,16 @@ describe('sweep workflow with stub activities', () => {
       return { images: 2, provenance: ref(3) };
     },
     recordGeneration: async () => undefined,
-    evaluate: async ({ run }) => ({ features: { metrics: { fd_efficientnet_lite0: 100 / rankOf.get(run.runId)! }, counts: {}, note: '', warnings: [] } }),
-    finishRun: async () => undefined,
+    // at a rung: KID 1 / rank, so a higher rank scores better
+    evaluate: async ({ run, rung }) => ({
+      features: {
+        metrics: { [rung ? 'kid_efficientnet_lite0_mean' : 'fd_efficientnet_lite0']: (rung ? 1 : 100) / rankOf.get(run.runId)! },
+        counts: {},
+        note: '',
+        warnings: [],
+      },
+    }),
+    finishRun: async ({ run, pruned }) => void runFinishes.push({ runId: run.runId, pruned: pruned ?? null }),
     report: async () => ({ file: '/r.html', bytes: 1, uri: 'runs:/x/r.html' }),
     startSweep: async (input) => ({ sweepId: input.sweepId, mlflowExperimentId: '1', mlflowRunId: `m-${input.sweepId}` }),
     recordTrial: async ({ trial }) => void recorded.push({ ...trial }),
@@ -129,6 +141,36 @@ describe('sweep workflow with stub activities', () => {
     expect(mine.filter((t) => t.status === 'RUNNING')).toHaveLength(6);
     expect(mine.filter((t) => t.status !== 'RUNNING').map((t) => t.status).sort()).toEqual(['FAILED', 'FINISHED', 'FINISHED', 'FINISHED', 'FINISHED', 'FINISHED']);
     expect(finished.at(-1)).toEqual({ status: 'FINISHED', error: '1 of 6 trials did not finish' });
+  });
+
+  it('successive halving: 9 trials at eta 3 stop the worst at the rung (PRUNED, checkpoint kept); the best go on', async () => {
+    const id = `sweep-asha-${Date.now()}`;
+    // ASHA promotes any trial that is in the best 1/eta so far, so trials arriving worst-first would
+    // all go on: here the better ones tend to come first, as when a grid is ordered by a prior
+    const ranks = [9, 7, 8, 5, 6, 4, 2, 3, 1];
+    // fewer places than trials: trials waiting at the rung must not block the ones after them
+    const result = await (await startSweep(client, sweepInput(id, ranks, { maxParallel: 3, gpuSlots: 2, asha: { rungs: [2], eta: 3, images: 2 } }), queue)).result();
+
+    const survivors = result.trials.filter((t) => t.status === 'FINISHED');
+    const pruned = result.trials.filter((t) => t.status === 'PRUNED');
+    expect(survivors.length + pruned.length).toBe(9);
+    expect(pruned.length).toBeGreaterThanOrEqual(4);
+    // every trial was scored at the rung; the three best all went on, and every pruned trial scored worse than them
+    for (const t of result.trials) expect(t.rungs).toEqual([{ step: 2, score: 1 / ranks[t.index]! }]);
+    expect(survivors.map((t) => ranks[t.index])).toEqual(expect.arrayContaining([7, 8, 9]));
+    for (const t of pruned) {
+      expect(t.prunedAt).toBe(2);
+      expect(ranks[t.index]).toBeLessThan(7);
+    }
+    // pruned trials trained to the rung only; survivors went on from the rung's checkpoint
+    const mine = trainCalls.filter((c) => c.runId.startsWith(id));
+    expect(mine.filter((c) => c.stopAt === 2)).toHaveLength(9);
+    expect(mine.filter((c) => c.stopAt === null).map((c) => c.resumedFrom)).toEqual(survivors.map(() => 2));
+    expect(runFinishes.filter((f) => f.runId.startsWith(id) && f.pruned).map((f) => f.pruned)).toEqual(
+      expect.arrayContaining(pruned.map((t) => ({ step: 2, score: 1 / ranks[t.index]!, checkpoint: ref(2) }))),
+    );
+    // the best finished trial ranks first
+    expect(result.best?.index).toBe(0);
   });
 
   it('with onFailure: stop, starts nothing after a failed trial and ends FAILED', async () => {

@@ -182,6 +182,8 @@ class _Trainer:
         prompts = PromptEncoder(modules["tokenizer"], text_encoder, self.device, trainable=self.train_text_encoder)
 
         total = method["steps"]
+        # a rung of successive halving stops early; the lr schedule stays that of `total` steps
+        end = min(total, self.job.get("stopAt") or total)
         started = {"job": "train", "device": describe(self.device), "total": total, "rng": rng_record(self.seed)}
         if resume is not None:
             started["resumedFrom"] = start_step
@@ -205,7 +207,7 @@ class _Trainer:
         t0 = time.monotonic()
         last_loss = None
         with stopping.polled():
-            for step in range(start_step + 1, total + 1):
+            for step in range(start_step + 1, end + 1):
                 last_loss = train_step(step)
                 elapsed = time.monotonic() - t0
                 self.events.emit(
@@ -219,22 +221,23 @@ class _Trainer:
                 stop = self._stop_requested()
                 if method.get("validationEvery") and step % method["validationEvery"] == 0:
                     self._validate(step, modules)
-                if step % method["checkpointEvery"] == 0 or step == total or stop:
+                if step % method["checkpointEvery"] == 0 or step == end or stop:
                     self._checkpoint(step, last_loss, keep_checkpoints)
                 if stop:
                     raise stopping.interrupted(
                         f"stopped by {stopping.interrupted().signal_name} after step {step} of {total}; "
                         f"resume with --resume {checkpoints.step_dir(self.out, step)}"
                     )
-        if start_step >= total and not checkpoints.step_dir(self.out, total).is_dir():
-            self._checkpoint(total, last_loss, keep_checkpoints)
+        if start_step >= end and not checkpoints.step_dir(self.out, end).is_dir():
+            self._checkpoint(end, last_loss, keep_checkpoints)
 
         outputs = self._save_outputs(modules, ema)
         summary = {
             "job": "train",
             "runId": self.job["runId"],
             "method": self.kind,
-            "steps": total,
+            "steps": max(end, start_step),
+            "total": total,
             "resumedFrom": start_step if resume is not None else None,
             "finalLoss": last_loss,
             "seconds": round(time.monotonic() - t0, 3),

@@ -33,3 +33,24 @@ def test_resume_is_exact(kind, data_file, tiny_model, tmp_path):
     assert losses(resumed) == losses(whole)[3:]  # bit-for-bit
     assert resumed.of("artifact")[-1]["sha256"] == final["sha256"]  # the same final weights
     assert [p.stat().st_mtime_ns for p in class_images] == stamps
+
+
+def test_a_rung_stops_early_and_its_resume_ends_as_an_uninterrupted_run(data_file, tiny_model, tmp_path):
+    """Successive halving trains to a rung (stopAt), scores the weights, then resumes to the end."""
+    job = train_job(data_file, "lora", resolution=32, steps=6, checkpointEvery=100, lrScheduler="cosine")
+    whole = train(job, tmp_path / "whole")
+
+    out = tmp_path / "rung"
+    rung = train({**job, "stopAt": 2}, out)
+    assert [p["step"] for p in rung.of("progress")] == [1, 2]
+    assert [c["step"] for c in rung.of("checkpoint")] == [2]
+    assert rung.of("done")[0]["steps"] == 2 and rung.of("done")[0]["total"] == 6
+    # weights as at step 2, from the schedule of 6 steps (cosine: the lr at step 2 of 6)
+    assert [p["lr"] for p in rung.of("progress")] == [p["lr"] for p in whole.of("progress")][:2]
+    assert rung.of("artifact")[-1]["kind"] == "lora"
+
+    (out / rung.of("artifact")[-1]["path"]).unlink()
+    rest = train(job, out, resume=step_dir(out, 2))
+    assert [p["step"] for p in rest.of("progress")] == [3, 4, 5, 6]
+    assert losses(rung) + losses(rest) == losses(whole)  # bit-for-bit
+    assert rest.of("artifact")[-1]["sha256"] == whole.of("artifact")[-1]["sha256"]
