@@ -71,10 +71,16 @@ describe('sweeps through real workers', () => {
     return child;
   }
 
-  function sweepInput(id: string, sweep: Record<string, unknown>, method: Record<string, unknown> = {}): SweepInput {
+  let cpu: ResultPromise | null = null;
+  /** The cpu worker of the tests after the first (which kills and replaces its own). */
+  function ensureCpuWorker(): void {
+    if (!cpu || cpu.exitCode !== null || cpu.killed) cpu = worker('cpu');
+  }
+
+  function sweepInput(id: string, sweep: Record<string, unknown>, method: Record<string, unknown> = {}, dataset: Record<string, unknown> = {}): SweepInput {
     const raw = {
       name: 'sweep-real',
-      dataset: { format: 'class-folders', path: dataRoot },
+      dataset: { format: 'class-folders', path: dataRoot, ...dataset },
       baseModel: { id: 'tiny', resolution: 32 },
       method: { kind: 'lora', steps: 12, batchSize: 2, checkpointEvery: 6, mixedPrecision: 'no', rank: 4, learningRate: 1e-3, ...method },
       generation: { prompts: ['an endoscopy image of a polyp'], seeds: [0, 1], steps: 2, batchSize: 2 },
@@ -122,7 +128,7 @@ describe('sweeps through real workers', () => {
     await waitFor('trials holding GPU slots', async () => ((await handle.query(sweepProgressQuery).catch(() => null))?.gpu.held.length ?? 0) > 0);
     first.kill('SIGKILL');
     await first;
-    worker('cpu');
+    cpu = worker('cpu');
     const result = await handle.result();
 
     expect(result.status).toBe('FINISHED');
@@ -203,7 +209,7 @@ describe('sweeps through real workers', () => {
   }, 420_000);
 
   it('records a failed trial under onFailure: continue and finishes the others', async () => {
-    if (!workers.some((w) => w.exitCode === null)) worker('cpu');
+    ensureCpuWorker();
     const id = `sweep-fail-${Date.now()}`;
     const input = sweepInput(id, { axes: { 'dataset.path': [dataRoot, '/no/such/folder'] }, maxParallel: 2, gpuSlots: 1 }, { steps: 4 });
     const result = await (await startSweep(client, input, queue)).result();
@@ -219,5 +225,40 @@ describe('sweeps through real workers', () => {
     const status = await execa('node', [medsynth, 'status', id], { cwd: root, env: env() });
     expect(status.stdout).toMatch(/sweep .* finished: 1 finished, 1 failed/);
     expect(existsSync(path.join(paths.runs, id, 'report', 'index.html'))).toBe(true);
+  }, 300_000);
+
+  it('successive halving stops the worse trials at the rung with their checkpoint, and the best trains on to the end', async () => {
+    ensureCpuWorker();
+    const id = `sweep-asha-${Date.now()}`;
+    // a val split for the rung scores (KID of each trial's rung images against it)
+    const input = sweepInput(
+      id,
+      { axes: { 'method.learningRate': [1e-3, 3e-4, 1e-4] }, maxParallel: 3, gpuSlots: 2, asha: { rungs: [4], eta: 3, images: 2 } },
+      { steps: 8, checkpointEvery: 100 },
+      { splits: { train: 0.5, val: 0.5, test: 0, seed: 1 } },
+    );
+    const result = await (await startSweep(client, input, queue)).result();
+    const statuses = result.trials.map((t) => t.status).sort();
+    expect(statuses).toEqual(['FINISHED', 'PRUNED', 'PRUNED']);
+    const survivor = result.trials.find((t) => t.status === 'FINISHED')!;
+    // the survivor scored best at the rung
+    for (const t of result.trials) expect(t.rungs).toHaveLength(1);
+    expect(Math.min(...result.trials.map((t) => t.rungs[0]!.score))).toBe(survivor.rungs[0]!.score);
+    expect(result.best?.id).toBe(survivor.id);
+
+    const ids = result.trials.map((t) => t.id);
+    const steps = await sql(`select run_id, max(step)::INTEGER, count(*)::INTEGER from metrics where name = 'train.loss' and run_id in (?, ?, ?) group by run_id`, ids);
+    for (const [runId, last, n] of steps) expect([last, n]).toEqual(runId === survivor.id ? [8, 8] : [4, 4]);
+    const rungKid = await sql(`select run_id, step::INTEGER from metrics where name = 'rung.features.kid_efficientnet_lite0_mean' and run_id in (?, ?, ?) order by run_id`, ids);
+    expect(rungKid.map((r) => r[1])).toEqual([4, 4, 4]);
+    const runs = await sql(`select run_id, status from runs where run_id in (?, ?, ?) order by run_id`, ids);
+    expect(runs.filter((r) => r[1] === 'PRUNED')).toHaveLength(2);
+    // a pruned trial keeps its rung checkpoint, as a blob any node can fetch
+    const kept = await sql(`select run_id, uri from artifacts where kind = 'checkpoint' and run_id in (?, ?, ?)`, ids);
+    expect(kept).toHaveLength(2);
+    for (const [, uri] of kept) expect(String(uri)).toMatch(/^mlflow-artifacts:\/blobs\/sha256\//);
+    expect(await sql('select trial_index, status, pruned_at from trials where sweep_id = ? order by trial_index', [id])).toEqual(
+      result.trials.map((t) => [t.index, t.status, t.status === 'PRUNED' ? 4 : null]),
+    );
   }, 300_000);
 });
