@@ -2,7 +2,9 @@
 // sweep workflow, against the same 8 experiments run by hand as 2 lanes of 4 back-to-back runs
 // (the best a user could do with 2 GPUs and no scheduler), interleaved. Utilisation = time the
 // slots spent in train/generate activities / (slots x wall time), from the trials' histories; also
-// the issue's definition, sum of trial times / (slots x wall). Goal: >= 0.9.
+// the issue's definition, sum of trial times / (slots x wall). Goal: >= 0.9. Then successive
+// halving against the full grid on the same 9 trials: training steps spent, and whether both pick
+// the same best trial.
 // Usage: npm run bench:sweep
 import { mkdir, mkdtemp, symlink } from 'node:fs/promises';
 import os from 'node:os';
@@ -108,6 +110,24 @@ const byHand = () =>
     return handles;
   });
 
+/** 9 trials, full grid vs ASHA (one rung at a quarter of the steps, eta 3): steps trained, best trial. */
+async function ashaSaving() {
+  const axes = { 'method.rank': [2, 4, 8], 'method.learningRate': [2e-3, 1e-3, 2e-4] };
+  const run = async (asha: boolean) => {
+    const id = `bench-${asha ? 'asha' : 'grid'}-${Date.now()}`;
+    const spec9 = { ...raw, dataset: { ...raw.dataset, splits: { train: 0.5, val: 0.5, test: 0, seed: 1 } }, sweep: { axes, maxParallel: 9, gpuSlots: slots, ...(asha ? { asha: { rungs: [10], eta: 3, images: 2 } } : {}) } };
+    const spec = resolveSpecPaths(parseSpec(spec9));
+    const input = { sweepId: id, spec, specHash: specHash(spec), provenance, trials: expandSweep(spec9, spec, id), objective: sweepObjective(spec), gpuTaskQueue: `${queue}-gpu` };
+    const t0 = performance.now();
+    const result = await (await startSweep(client, input, queue)).result();
+    const steps = result.trials.reduce((n, t) => n + (t.prunedAt ?? raw.method.steps), 0);
+    return { wall: round((performance.now() - t0) / 1000, 2), steps, best: result.best?.index ?? null, pruned: result.trials.filter((t) => t.status === 'PRUNED').length };
+  };
+  const grid = await run(false);
+  const asha = await run(true);
+  return { grid, asha, stepSaving: round(1 - asha.steps / grid.steps), sameBest: grid.best === asha.best };
+}
+
 try {
   await byHand(); // warm-up: tiny model cached, feature extractor loaded, page cache
   const pairs = await interleave(RUNS, viaSweep, byHand);
@@ -115,6 +135,8 @@ try {
   const sweepWall = median(pairs.map((p) => p.a.wall));
   const lanesWall = median(pairs.map((p) => p.b.wall));
   const utilisation = median(pairs.map((p) => p.a.slotUtilisation));
+  const saving = await ashaSaving();
+  console.table({ grid: saving.grid, asha: saving.asha });
   const file = saveResult({
     name: 'sweep',
     command: 'npm run bench:sweep',
@@ -129,10 +151,11 @@ try {
       slotUtilisation: utilisation,
       trialTimeUtilisation: median(pairs.map((p) => p.a.trialTimeUtilisation)),
       lanesSlotUtilisation: median(pairs.map((p) => p.b.slotUtilisation)),
+      ashaVsGrid: saving,
       perRun: pairs,
     },
   });
-  console.log(`slot utilisation ${utilisation}, ${round(lanesWall / sweepWall)}x the by-hand lanes' throughput; wrote ${file}`);
+  console.log(`slot utilisation ${utilisation}, ${round(lanesWall / sweepWall)}x the by-hand lanes' throughput; ASHA trained ${saving.asha.steps} steps vs the grid's ${saving.grid.steps} (saving ${saving.stepSaving}), same best trial: ${saving.sameBest}; wrote ${file}`);
 } finally {
   for (const { worker } of workers) worker.shutdown();
   await Promise.all(running);

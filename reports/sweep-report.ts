@@ -59,6 +59,11 @@ export async function renderSweepReport(deps: ReportDeps, sweepId: string): Prom
       .map((c) => ({ x: Number(c.x), y: c.value! }));
     plots.push(await lineChart({ title: sweep.objective, x: axes[0]!, y: sweep.objective, series: [{ name: sweep.objective, points }] }));
   }
+  // successive halving: each trial's score at the rungs it reached
+  const rungSeries = db.trials
+    .map((t) => ({ name: `trial ${t.trial_index}${t.status === 'PRUNED' ? ' (pruned)' : ''}`, points: (JSON.parse(t.rung_scores_json ?? '[]') as Array<{ step: number; score: number }>).map((r) => ({ x: r.step, y: r.score })) }))
+    .filter((series) => series.points.length > 0);
+  if (rungSeries.length) plots.push(await lineChart({ title: 'rung scores (KID, lower is better)', x: 'training step', y: 'KID', series: rungSeries }));
   const runIdColumn = db.board.columns.findIndex((c) => c.name === 'run_id');
   const mlflowUi = deps.mlflow.http.baseUrl;
   const tags = sweep.mlflow_run_id ? (await deps.mlflow.getRun(sweep.mlflow_run_id)).data.tags : [];

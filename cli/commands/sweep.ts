@@ -34,7 +34,8 @@ const describeOverrides = (o: Record<string, unknown>) =>
 
 function trialLine(t: TrialState): string {
   const value = t.objective === null ? '' : ` objective ${Number(t.objective.toPrecision(5))}`;
-  return `trial ${t.index} ${t.status.toLowerCase()}${value}  ${describeOverrides(t.overrides)}${t.error ? `: ${t.error}` : ''}`;
+  const rung = t.prunedAt !== null ? ` at step ${t.prunedAt} (rung KID ${Number(t.rungs.at(-1)!.score.toPrecision(4))})` : '';
+  return `trial ${t.index} ${t.status.toLowerCase()}${rung}${value}  ${describeOverrides(t.overrides)}${t.error ? `: ${t.error}` : ''}`;
 }
 
 /** Prints each trial as it changes state (and a bar of finished trials on a terminal) until the sweep ends. */
