@@ -67,7 +67,9 @@ export async function sweep(input: SweepInput): Promise<SweepResult> {
     for (const [request, holder] of held) if (holder === trial) held.delete(request);
     for (let i = waiting.length - 1; i >= 0; i--) if (waiting[i]!.trial === trial) waiting.splice(i, 1);
   };
-  void (async () => {
+  // The granter outlives a cancellation of the sweep: a trial that has not yet heard of it (one
+  // cancelled between its start and its first event) still asks for a slot, and must get one to end.
+  void CancellationScope.nonCancellable(async () => {
     for (;;) {
       await condition(() => waiting.length > 0 && held.size < settings.gpuSlots);
       const next = waiting.shift()!;
@@ -77,7 +79,7 @@ export async function sweep(input: SweepInput): Promise<SweepResult> {
         .signal(gpuSlotGranted, { request: next.request })
         .catch(() => held.delete(next.request));
     }
-  })().catch(() => undefined); // a cancelled sweep stops handing out slots
+  });
 
   // Successive halving (asynchronous): a trial that reports a rung goes on at once if it is in the
   // best 1/eta of the scores reported at that rung so far; otherwise it waits until every trial
@@ -174,7 +176,9 @@ export async function sweep(input: SweepInput): Promise<SweepResult> {
     }
   } catch (err) {
     const status = isCancellation(err) ? 'KILLED' : 'FAILED';
-    // the trials in flight are cancelled with the sweep: wait until each has recorded how it ended
+    // the trials in flight are cancelled with the sweep (asked again here: the SDK's own request
+    // can miss a child whose start was still in flight); wait until each has recorded how it ended
+    await CancellationScope.nonCancellable(() => Promise.all([...running.keys()].map((id) => getExternalWorkflowHandle(id).cancel().catch(() => undefined))));
     await Promise.allSettled(running.values());
     await CancellationScope.nonCancellable(() => tracking.finishSweep({ sweep: ref, status, best: null, error: rootMessage(err) }));
     throw err;
