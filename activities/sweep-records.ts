@@ -21,8 +21,8 @@ export interface StartSweepInput extends SweepInput {
 const asRun = (sweep: SweepRef) => ({ runId: sweep.sweepId, mlflowRunId: sweep.mlflowRunId, mlflowExperimentId: sweep.mlflowExperimentId });
 const terminal = new Set(['FINISHED', 'FAILED', 'KILLED', 'SKIPPED', 'PRUNED']);
 
-export function sweepRecordActivities({ paths, mlflow, ...rest }: ActivityDeps) {
-  const deps = { paths, mlflow, ...rest };
+export function sweepRecordActivities(deps: ActivityDeps) {
+  const { paths, mlflow } = deps;
   return {
     async startSweep(input: StartSweepInput): Promise<SweepRef> {
       const { spec, sweepId, objective } = input;
@@ -55,12 +55,10 @@ export function sweepRecordActivities({ paths, mlflow, ...rest }: ActivityDeps) 
           status: 'RUNNING',
           started_at: new Date(input.at),
         });
-        for (const trial of input.trials) {
-          // a retry must not reset a trial that has already moved on
-          const known = (await store.getTrials(sweepId)).some((t) => t.trial_index === trial.index);
-          if (!known) {
-            await store.upsertTrial({ sweep_id: sweepId, trial_index: trial.index, run_id: trial.id, overrides_json: JSON.stringify(trial.overrides), status: 'PENDING' });
-          }
+        // a retry must not reset a trial that has already moved on
+        const known = new Set((await store.getTrials(sweepId)).map((t) => t.trial_index));
+        for (const trial of input.trials.filter((t) => !known.has(t.index))) {
+          await store.upsertTrial({ sweep_id: sweepId, trial_index: trial.index, run_id: trial.id, overrides_json: JSON.stringify(trial.overrides), status: 'PENDING' });
         }
       });
       return { sweepId, mlflowExperimentId: experimentId, mlflowRunId };

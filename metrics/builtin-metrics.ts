@@ -107,7 +107,7 @@ export const kidFeaturesMetric: Metric = {
   minSamples: 2,
   compute(input) {
     const x = extractorOf(input);
-    return kidValues(input, space(input, 'real'), space(input, 'fake'), { mean: `${K.inFeatureSpace('kid', x)}_mean`, std: `${K.inFeatureSpace('kid', x)}_std` });
+    return kidValues(input, space(input, 'real'), space(input, 'fake'), K.featureKidKeys(x));
   },
 };
 

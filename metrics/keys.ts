@@ -29,6 +29,12 @@ export function inFeatureSpace(key: string, extractor: string): string {
   return `${key}_${extractor.replace(/[^A-Za-z0-9]+/g, '_')}`;
 }
 
+/** The KID keys of the features protocol in the space of `extractor`: kid_<extractor>_mean / _std. */
+export function featureKidKeys(extractor: string): { mean: string; std: string } {
+  const kid = inFeatureSpace('kid', extractor);
+  return { mean: `${kid}_mean`, std: `${kid}_std` };
+}
+
 /** Keys where a larger value is the better result; every other key (distances) is better smaller. */
 const HIGHER_IS_BETTER = new Set([
   KEY_ISC_MEAN, KEY_ISC_MEDIAN, KEY_PRECISION, KEY_RECALL, KEY_DENSITY, KEY_COVERAGE,

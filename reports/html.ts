@@ -1,6 +1,7 @@
 // The report base: one nunjucks environment over reports/templates, escaping every value by
 // default (prompts, names and labels are untrusted: they may come from challenge submissions).
 // Pages extend base.njk, which forbids scripts and any request beyond data: URIs.
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import nunjucks from 'nunjucks';
 
@@ -39,4 +40,11 @@ env.addFilter('json', (value: unknown) => JSON.stringify(value, null, 2));
 /** Renders reports/templates/<template> with `context`; every interpolated value is HTML-escaped. */
 export function renderPage(template: string, context: Record<string, unknown>): string {
   return env.render(template, { generatedAt: new Date().toISOString(), ...context });
+}
+
+/** Writes a rendered page to `file` (folders created); returns its absolute path and size. */
+export async function writePage(file: string, html: string): Promise<{ file: string; bytes: number }> {
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, html);
+  return { file: path.resolve(file), bytes: Buffer.byteLength(html) };
 }

@@ -1,8 +1,6 @@
 // One self-contained HTML page per run: spec and provenance, dataset, training curves, generated
 // images per prompt, real vs synthetic per category, and the evaluation tables. Everything is read
 // from where any cpu node can read it: DuckDB, MLflow (tags, evaluation results) and the blob store.
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { BlobStore } from '../artifacts/blob-store.ts';
 import { findingsOf } from '../datasets/adapters/findings.ts';
 import { runPool } from '../datasets/pool.ts';
@@ -12,7 +10,7 @@ import type { Paths } from '../settings.ts';
 import { withStore, type Store } from '../store/index.ts';
 import type { MlflowClient } from '../tracking/mlflow-client.ts';
 import { imageMediaType } from '../activities/ingest.ts';
-import { renderPage } from './html.ts';
+import { renderPage, writePage } from './html.ts';
 import { lineChart } from './plots.ts';
 import { REPORT_DEFAULTS } from './defaults.ts';
 import { thumbnail } from './thumbnails.ts';
@@ -238,8 +236,5 @@ export async function renderRunReport(deps: ReportDeps, runId: string, opts: Par
 
 /** Writes the page of a run to `file` (folders created); returns its path and size. */
 export async function writeRunReport(deps: ReportDeps, runId: string, file: string, opts: Partial<RunReportOptions> = {}): Promise<{ file: string; bytes: number }> {
-  const html = await renderRunReport(deps, runId, opts);
-  await mkdir(path.dirname(file), { recursive: true });
-  await writeFile(file, html);
-  return { file: path.resolve(file), bytes: Buffer.byteLength(html) };
+  return writePage(file, await renderRunReport(deps, runId, opts));
 }

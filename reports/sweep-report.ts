@@ -1,11 +1,9 @@
 // One self-contained HTML page per sweep, on the report base: its settings and provenance, the
 // leaderboard (the same query as `medsynth leaderboard`), a heatmap of the objective over the first
 // two axes (or a line over the only one), and a link to every trial's own page.
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { UserError } from '../errors.ts';
 import { leaderboardSql, withStore } from '../store/index.ts';
-import { renderPage } from './html.ts';
+import { renderPage, writePage } from './html.ts';
 import { heatmap, lineChart } from './plots.ts';
 import type { ReportDeps } from './run-report.ts';
 
@@ -86,8 +84,5 @@ export async function renderSweepReport(deps: ReportDeps, sweepId: string): Prom
 }
 
 export async function writeSweepReport(deps: ReportDeps, sweepId: string, file: string): Promise<{ file: string; bytes: number }> {
-  const html = await renderSweepReport(deps, sweepId);
-  await mkdir(path.dirname(file), { recursive: true });
-  await writeFile(file, html);
-  return { file: path.resolve(file), bytes: Buffer.byteLength(html) };
+  return writePage(file, await renderSweepReport(deps, sweepId));
 }

@@ -18,12 +18,13 @@ import {
   stageNames,
   type ExperimentInput,
   type ExperimentProgress,
+  type BlobRef,
   type ExperimentResult,
   type StageName,
   type TrainResult,
 } from './messages.ts';
 import { acquireGpuSlot, gpuSlotGranted, releaseGpuSlot, rungDecision, rungReached } from './sweep-messages.ts';
-import { inFeatureSpace } from '../metrics/keys.ts';
+import { featureKidKeys } from '../metrics/keys.ts';
 
 const tracking = proxyActivities<Activities>(trackingActivity);
 const ingestion = proxyActivities<Activities>(ingestActivity);
@@ -97,6 +98,8 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
     setHandler(rungDecision, ({ rung, promote }) => void decisions.set(rung, promote));
     // set inside the train stage when the sweep stops this trial at a rung
     const rungOutcome: { pruned: { step: number; score: number } | null } = { pruned: null };
+    // the same prompts score every rung: published once, at the first
+    let rungPrompts: Promise<BlobRef> | null = null;
     const train = method
       ? await stage('train', async () => {
           const training = await tracking.prepareTraining({ dataset });
@@ -122,13 +125,13 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
     /** A rung's score: the KID of images of the generation prompts against the real val split, in the trained feature space. */
     async function rungScore(step: number, trained: TrainResult): Promise<number> {
       const generation = { ...spec.generation!, seeds: Array.from({ length: asha!.images }, (_, i) => i), imagesPerPrompt: 1 };
-      const prompts = await tracking.preparePrompts({ generation });
+      const prompts = await (rungPrompts ??= tracking.preparePrompts({ generation }));
       const made = await onGpu(() => generator.generate({ run, baseModel, generation, prompts, trained, outName: `rungs/step-${step}` }));
       // expandSweep made sure an asha trial has an evaluation section (its features name the space)
       const features = spec.evaluation!.features;
       const rungEvaluation = { protocols: ['features' as const], byCategory: false, realSplit: 'val' as const, medvqa2025Mode: 'official' as const, features };
       const scored = await evaluation.evaluate({ run, evaluation: rungEvaluation, dataset: progress.dataset!, at: Date.now(), rung: { step, provenance: made.provenance } });
-      const score = scored.features?.metrics[`${inFeatureSpace('kid', features)}_mean`];
+      const score = scored.features?.metrics[featureKidKeys(features).mean];
       if (typeof score !== 'number' || !Number.isFinite(score)) throw ApplicationFailure.nonRetryable(`rung at step ${step}: no KID score`, 'BadInput');
       return score;
     }

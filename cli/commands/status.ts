@@ -4,10 +4,10 @@ import type { ExperimentResult } from '../../workflows/messages.ts';
 import { rootMessage } from '../../errors.ts';
 import { stack as connectStack } from '../context.ts';
 import { stageViews } from '../follow.ts';
-import { formatResult } from '../summary.ts';
-import type { Stack } from '../context.ts';
 import type { WorkflowHandle } from '@temporalio/client';
 import { sweepProgressQuery, type SweepResult } from '../../workflows/sweep-messages.ts';
+import type { Stack } from '../context.ts';
+import { formatResult } from '../summary.ts';
 
 export async function statusCommand(id: string | undefined, opts: { limit: number }): Promise<void> {
   const stack = await connectStack({ start: false });
@@ -44,17 +44,14 @@ export async function statusCommand(id: string | undefined, opts: { limit: numbe
 }
 
 async function sweepStatus(handle: WorkflowHandle, status: string, stack: Stack): Promise<void> {
-  const { formatSweepResult } = await import('./sweep.ts');
+  const { formatSweepResult, trialLine } = await import('./sweep.ts');
   process.stdout.write(`sweep ${handle.workflowId}: ${status}\n`);
   if (status === 'COMPLETED') {
     process.stdout.write(`${formatSweepResult((await handle.result()) as SweepResult, stack)}\n`);
     return;
   }
   const progress = await handle.query(sweepProgressQuery).catch(() => null);
-  for (const t of progress?.trials ?? []) {
-    const value = t.objective === null ? '' : `  objective ${Number(t.objective.toPrecision(5))}`;
-    process.stdout.write(`  trial ${String(t.index).padStart(3)} ${t.status.padEnd(9)} ${t.id}${value}${t.error ? `  ${t.error}` : ''}\n`);
-  }
+  for (const t of progress?.trials ?? []) process.stdout.write(`  ${trialLine(t)}  (${t.id})\n`);
   if (progress) process.stdout.write(`  gpu slots: ${progress.gpu.held.length}/${progress.gpu.slots} held, ${progress.gpu.waiting} waiting\n`);
   if (status !== 'RUNNING') await handle.result().catch((err: unknown) => process.stdout.write(`  ${rootMessage(err)}\n`));
 }

@@ -7,6 +7,7 @@ import { UserError } from '../../errors.ts';
 import { readSpecFile, resolveSpecPaths, specHash } from '../../experiments/load.ts';
 import { collectProvenance } from '../../experiments/provenance.ts';
 import { expandSweep, sweepObjective } from '../../experiments/sweep.ts';
+import { betterIs } from '../../metrics/keys.ts';
 import { formatTable, leaderboardSql, withStore } from '../../store/index.ts';
 import { sweepProgressQuery, type SweepInput, type SweepProgress, type SweepResult, type TrialState } from '../../workflows/sweep-messages.ts';
 import { stack as connectStack, type Stack } from '../context.ts';
@@ -32,7 +33,8 @@ const describeOverrides = (o: Record<string, unknown>) =>
     .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
     .join(' ');
 
-function trialLine(t: TrialState): string {
+/** One trial as the CLI shows it, while following a sweep and in `medsynth status SWEEP`. */
+export function trialLine(t: TrialState): string {
   const value = t.objective === null ? '' : ` objective ${Number(t.objective.toPrecision(5))}`;
   const rung = t.prunedAt !== null ? ` at step ${t.prunedAt} (rung KID ${Number(t.rungs.at(-1)!.score.toPrecision(4))})` : '';
   return `trial ${t.index} ${t.status.toLowerCase()}${rung}${value}  ${describeOverrides(t.overrides)}${t.error ? `: ${t.error}` : ''}`;
@@ -135,7 +137,6 @@ export async function leaderboardCommand(sweepId: string, opts: LeaderboardCliOp
     async (store) => {
       const sweep = await store.getSweep(sweepId);
       if (!sweep) throw new UserError(`no sweep "${sweepId}" in ${stack.paths.store} (medsynth query "select sweep_id, status from sweeps" lists them)`);
-      const { betterIs } = await import('../../metrics/keys.ts');
       const metric = opts.metric ?? sweep.objective;
       const mode = opts.metric ? betterIs(metric) : (sweep.mode as 'min' | 'max');
       const axes = Object.keys((JSON.parse(sweep.spec_json) as { sweep: { axes: Record<string, unknown> } }).sweep.axes);

@@ -21,21 +21,12 @@ import { MlflowClient } from '../../tracking/mlflow-client.ts';
 import { sweepProgressQuery, type SweepInput } from '../../workflows/sweep-messages.ts';
 import { launchBrowser, openPage } from '../helpers/browser.ts';
 import { testServices } from '../helpers/services.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { writeTinyDataset } from '../helpers/tiny-dataset.ts';
 import { trainedExtractorDir } from '../metrics/helpers.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const medsynth = path.join(root, 'bin/medsynth.mjs');
-
-async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 240_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    const value = await probe();
-    if (value) return value;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 /** The largest number of intervals that overlap at one instant. */
 function maxOverlap(intervals: Array<[number, number]>): number {

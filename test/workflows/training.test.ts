@@ -23,6 +23,7 @@ import { withStore } from '../../store/index.ts';
 import { MlflowClient } from '../../tracking/mlflow-client.ts';
 import type { ExperimentInput } from '../../workflows/messages.ts';
 import { testServices } from '../helpers/services.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { writeTinyDataset } from '../helpers/tiny-dataset.ts';
 import { trainedExtractorDir } from '../metrics/helpers.ts';
 
@@ -40,16 +41,6 @@ async function trainHeartbeat(handle: WorkflowHandle): Promise<TrainBeat | null>
   const train = d.raw.pendingActivities?.find((a) => a.activityType?.name === 'train');
   const payload = train?.heartbeatDetails?.payloads?.[0];
   return payload ? defaultPayloadConverter.fromPayload<TrainBeat>(payload) : null;
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 240_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    const value = await probe();
-    if (value) return value;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 /** Every file under `dir` whose name ends with `suffix`. */
