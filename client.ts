@@ -3,7 +3,8 @@ import { Client, Connection, WorkflowNotFoundError, type WorkflowHandle } from '
 import { defaultPayloadConverter } from '@temporalio/common';
 import { UserError } from './errors.ts';
 import { experimentExecutionTimeout, namespace, taskQueues } from './temporal.config.ts';
-import type { experiment, sweep } from './workflows/index.ts';
+import type { experiment, promptSearch, sweep } from './workflows/index.ts';
+import type { PromptSearchInput } from './workflows/prompt-search-messages.ts';
 import type { SweepInput } from './workflows/sweep-messages.ts';
 import { progressQuery, type ExperimentInput, type ExperimentProgress } from './workflows/messages.ts';
 
@@ -48,6 +49,18 @@ export async function startSweep(client: Client, input: SweepInput, taskQueue: s
     args: [input],
     workflowExecutionTimeout: experimentExecutionTimeout,
     memo: { spec: input.spec.name, specHash: input.specHash, trials: input.trials.length },
+    retry: { maximumAttempts: 1 },
+  });
+}
+
+/** Starts a prompt search; its id is its workflow id, its model run is <id>-model and its candidates <id>-c<index>. */
+export async function startPromptSearch(client: Client, input: PromptSearchInput, taskQueue: string = taskQueues.cpu): Promise<WorkflowHandle<typeof promptSearch>> {
+  return client.workflow.start<typeof promptSearch>('promptSearch', {
+    taskQueue,
+    workflowId: input.searchId,
+    args: [input],
+    workflowExecutionTimeout: experimentExecutionTimeout,
+    memo: { spec: input.spec.name, specHash: input.specHash, kind: 'prompts' },
     retry: { maximumAttempts: 1 },
   });
 }

@@ -19,6 +19,7 @@ const commands = {
   report: () => import('./commands/report.ts').then((m) => m.reportCommand),
   sweep: () => import('./commands/sweep.ts').then((m) => m.sweepCommand),
   leaderboard: () => import('./commands/sweep.ts').then((m) => m.leaderboardCommand),
+  prompts: () => import('./commands/prompts.ts').then((m) => m.promptsCommand),
 };
 function lazy<K extends keyof typeof commands>(name: K) {
   return async (...args: unknown[]) => {
@@ -85,6 +86,23 @@ export function buildProgram(): Command {
     .option('--data <path>', "override the spec's dataset.path")
     .option('--dry-run', 'print the trials (index, id, overrides) and exit', false)
     .action(lazy('sweep'));
+
+  program
+    .command('prompts')
+    .description(
+      "search, per category, the prompts whose images come closest to the real ones (the spec's prompts: section):\n" +
+        'a model run (ingest, train the method) generates k images per candidate prompt (templates x attributes from the\n' +
+        "dataset's prompts, plus yours), scored by KID against the category's real val images in the evaluation.features\n" +
+        'space; successive halving spends prompts.budget images on the best 1/eta of each round. Prints the best prompts\n' +
+        'with bootstrap intervals; DuckDB keeps the candidates in the trials table, MLflow nests them under one parent run.',
+    )
+    .argument('<spec>', 'experiment spec file with a prompts: section')
+    .option('--id <id>', 'search id, also its workflow id (default: <name>-prompts-<timestamp>-<random>); the model run is <id>-model')
+    .option('--worker', 'serve the cpu and gpu queues from this process while the search lasts', false)
+    .option('--detach', 'return once the search has started', false)
+    .option('--data <path>', "override the spec's dataset.path")
+    .option('--dry-run', 'print the search id and its resolved prompts: settings and exit', false)
+    .action(lazy('prompts'));
 
   program
     .command('leaderboard')

@@ -171,6 +171,48 @@ export const sweepSchema = z
   .refine((s) => s.method !== 'random' || s.samples !== undefined, { message: 'random sweeps need samples', path: ['samples'] })
   .refine((s) => !s.asha || s.asha.rungs.every((r, i) => i === 0 || r > s.asha!.rungs[i - 1]!), { message: 'rungs must ascend', path: ['asha', 'rungs'] });
 
+/** The prompt attributes taken from a dataset's MEDVQA-GI 2024 prompts (and short VQA answers). */
+export const promptAttributes = ['count', 'size', 'paris', 'colour', 'location', 'instrument', 'vqa'] as const;
+
+export const promptSearchSchema = z.strictObject({
+  budget: positiveInt
+    .default(200)
+    .describe('generated images in all, across every category searched: successive halving spends it and never exceeds it'),
+  imagesPerCandidate: z
+    .number()
+    .int()
+    .min(2)
+    .default(4)
+    .describe('k: images every candidate gets in the first round (seeds seed..seed+k-1); KID and FD need at least 2'),
+  eta: z.number().int().min(2).default(3).describe('after each round the best 1/eta of a category\'s candidates go on with more images'),
+  seed: z.number().int().min(0).default(0).describe('first generation seed (every candidate gets the same seeds) and seed of the candidate draw'),
+  templates: z
+    .array(z.string().regex(/\{finding\}/, 'a template must hold {finding}'))
+    .min(1)
+    .optional()
+    .describe('prompt templates with {finding} and optionally {attribute}; default: a few endoscopy phrasings'),
+  attributes: z
+    .array(z.enum(promptAttributes))
+    .default([...promptAttributes])
+    .describe("attributes drawn from the category's prompts: count, size, paris (Paris type), colour, location, instrument, vqa (short VQA answers)"),
+  valuesPerAttribute: positiveInt.default(2).describe("each attribute's most frequent values in the category that make candidates"),
+  datasetPrompts: z.number().int().min(0).default(3).describe("the category's most frequent dataset prompts naming its finding, taken as candidates as they are"),
+  seedPrompts: z
+    .record(z.string(), z.array(z.string().min(1)).min(1))
+    .default({})
+    .describe('category → prompts of your own, always candidates (generation.prompts also join the category their finding names)'),
+  categories: z.array(z.string().min(1)).min(1).optional().describe('search only these categories (default: every label of the dataset)'),
+  maxCandidates: positiveInt.default(12).describe('candidates per category; more are drawn down to this with `seed` (your seed prompts are always kept)'),
+  minRealImages: z
+    .number()
+    .int()
+    .min(2)
+    .default(10)
+    .describe('a category with fewer real val images than this is skipped with a warning'),
+  top: positiveInt.default(3).describe('best prompts reported per category'),
+  bootstrap: z.number().int().min(0).default(200).describe('bootstrap resamples of the generated images for the best prompts\' KID interval (0: none)'),
+});
+
 export const experimentSchema = z.strictObject({
   name: z
     .string()
@@ -185,6 +227,9 @@ export const experimentSchema = z.strictObject({
   generation: generationSchema.optional(),
   evaluation: evaluationSchema.optional(),
   sweep: sweepSchema.optional(),
+  prompts: promptSearchSchema
+    .optional()
+    .describe('`medsynth prompts SPEC`: search, per category, the prompts whose images come closest to the real ones (successive halving over a generation budget)'),
 });
 
 /** What people write (defaults may be missing). */
@@ -192,4 +237,5 @@ export type ExperimentInput = z.input<typeof experimentSchema>;
 /** A resolved spec: every default filled in. Workflows receive only these. */
 export type Experiment = z.output<typeof experimentSchema>;
 export type DatasetSpec = z.output<typeof datasetSchema>;
+export type PromptSearchSpec = z.output<typeof promptSearchSchema>;
 export type DatasetFormat = (typeof datasetFormats)[number];

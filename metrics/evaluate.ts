@@ -7,9 +7,9 @@ import { UserError } from '../errors.ts';
 import { resolvePaths } from '../settings.ts';
 import { defaultMetrics } from './builtin-metrics.ts';
 import { defaultRegistry } from './extractors/builtin.ts';
-import type { ExtractorRegistry } from './extractors/registry.ts';
+import type { ExtractorRegistry, ExtractorSpec } from './extractors/registry.ts';
 import { openExtractor } from './extractors/session.ts';
-import { extractFeatures, type ExtractProgress, type FailedImage } from './features/extract.ts';
+import { extractFeatures, type ExtractedFeatures, type ExtractOptions, type ExtractProgress, type FailedImage } from './features/extract.ts';
 import { folderCategories, listImages, type ListOrder } from './images/list-images.ts';
 import type { IscOptions } from './isc.ts';
 import type { KidOptions } from './kid.ts';
@@ -104,6 +104,33 @@ function assertFinite(values: Record<string, number>, where: string): void {
   }
 }
 
+/**
+ * Features of a real and a fake image set in one extractor (from the cache where it has them), the
+ * extractor's identity, and a warning when its weights are random.
+ */
+export async function extractSets(
+  spec: ExtractorSpec,
+  sets: { real: string[]; fake: string[] },
+  common: Omit<ExtractOptions, 'set'>,
+): Promise<{ real: ExtractedFeatures; fake: ExtractedFeatures; extractor: EvaluationResult['extractor']; warnings: string[] }> {
+  const extractor = await openExtractor(spec);
+  let real: ExtractedFeatures;
+  let fake: ExtractedFeatures;
+  try {
+    real = await extractFeatures(extractor, sets.real, { ...common, set: 'real' });
+    fake = await extractFeatures(extractor, sets.fake, { ...common, set: 'fake' });
+  } finally {
+    await extractor.session.release();
+  }
+  const warnings: string[] = [];
+  if ((await exportedWeights(extractor.spec.onnx)) === 'random') {
+    warnings.push(
+      `${extractor.spec.name} has random weights (${extractor.spec.onnx}): these numbers exercise the pipeline only and compare with nothing published`,
+    );
+  }
+  return { real, fake, warnings, extractor: { name: extractor.spec.name, file: extractor.spec.onnx, sha256: extractor.sha256, device: extractor.device } };
+}
+
 export async function evaluate(opts: EvaluateOptions): Promise<EvaluationResult> {
   const protocol = getProtocol(opts.protocol);
   const home = resolvePaths().home;
@@ -123,26 +150,11 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluationResult>
     throw new UserError(`features: extractor "${spec.name}" names no feature output (featureOutput in its spec), so it cannot serve the ${protocol.name} protocol`);
   }
   const featureSpace = spec.featureOutput ? { extractor: spec.name, output: spec.featureOutput } : undefined;
-  const extractor = await openExtractor(spec);
-  const common = { protocol: protocol.name, cacheDir, batchSize: opts.batchSize, onProgress: opts.onProgress };
-  let real: Awaited<ReturnType<typeof extractFeatures>>;
-  let fake: typeof real;
-  try {
-    real = await extractFeatures(extractor, realSet.paths, { ...common, set: 'real' });
-    fake = await extractFeatures(extractor, fakeSet.paths, { ...common, set: 'fake' });
-  } finally {
-    await extractor.session.release();
-  }
+  const { real, fake, extractor, warnings } = await extractSets(spec, { real: realSet.paths, fake: fakeSet.paths }, { protocol: protocol.name, cacheDir, batchSize: opts.batchSize, onProgress: opts.onProgress });
   checkCount('real', real.paths.length, real.failed.length);
   checkCount('fake', fake.paths.length, fake.failed.length);
 
   const failed = [...real.failed, ...fake.failed];
-  const warnings: string[] = [];
-  if ((await exportedWeights(extractor.spec.onnx)) === 'random') {
-    warnings.push(
-      `${extractor.spec.name} has random weights (${extractor.spec.onnx}): these numbers exercise the pipeline only and compare with nothing published`,
-    );
-  }
   if (failed.length > 0) {
     warnings.push(`${failed.length} unreadable image(s) left out: ${failed.map((f) => `${f.path} (${f.reason})`).join('; ')}`);
   }
@@ -204,7 +216,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluationResult>
   return {
     protocol: protocol.name,
     note: protocol.note,
-    extractor: { name: extractor.spec.name, file: extractor.spec.onnx, sha256: extractor.sha256, device: extractor.device },
+    extractor,
     counts: {
       real: real.paths.length,
       fake: fake.paths.length,

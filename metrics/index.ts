@@ -1,6 +1,6 @@
 // medsynth's evaluation engine: FID, KID, IS, PRDC and the MEDVQA-GI challenge protocols on
 // ONNX feature extractors run by onnxruntime.
-export { evaluate, type EvaluateOptions, type EvaluationResult, type CategoryResult } from './evaluate.ts';
+export { evaluate, extractSets, type EvaluateOptions, type EvaluationResult, type CategoryResult } from './evaluate.ts';
 export * from './keys.ts';
 export { PROTOCOLS, STANDARD, FEATURES, DEFAULT_FEATURES, MEDVQA_GI_2024, MEDVQA_GI_2025, getProtocol, type Protocol } from './protocols/protocols.ts';
 export { ExtractorRegistry, type ExtractorSpec, type ExtractorOutput, type Preprocess } from './extractors/registry.ts';
@@ -16,3 +16,4 @@ export { kid, KID_DEFAULTS, type KidOptions } from './kid.ts';
 export { inceptionScore, ISC_DEFAULTS, type IscOptions } from './isc.ts';
 export { prdc } from './prdc.ts';
 export { fidBootstrap } from './fid-bootstrap.ts';
+export { kidWithInterval, type KidInterval } from './kid-interval.ts';

@@ -79,6 +79,11 @@ export interface LeaderboardOptions {
   /** the swept spec paths, one column each */
   axes: readonly string[];
   byCategory?: boolean;
+  /**
+   * A prompt search: candidates that went on to later rounds rank first, and each metric is read
+   * at its last step (the most images a candidate was scored on) instead of step 0.
+   */
+  halving?: boolean;
 }
 
 /**
@@ -87,8 +92,10 @@ export interface LeaderboardOptions {
  * value rank last. By category: one ranking per category.
  */
 export function leaderboardSql(sweepId: string, opts: LeaderboardOptions): string {
-  const order = `m.value ${opts.mode === 'min' ? 'ASC' : 'DESC'} NULLS LAST, t.trial_index`;
-  const axisColumns = opts.axes.map((axis) => `json_extract(t.overrides_json, ${quotedString(`$."${axis}"`)}) AS ${quotedIdentifier(axis)}`);
+  const rounds = opts.halving ? 'json_array_length(t.rung_scores_json) DESC NULLS LAST, ' : '';
+  const order = `${rounds}m.value ${opts.mode === 'min' ? 'ASC' : 'DESC'} NULLS LAST, t.trial_index`;
+  const step = opts.halving ? `(SELECT max(step) FROM metrics WHERE run_id = t.run_id AND name = ${quotedString(opts.metric)})` : '0';
+  const axisColumns = opts.axes.map((axis) => `json_extract_string(t.overrides_json, ${quotedString(`$."${axis}"`)}) AS ${quotedIdentifier(axis)}`);
   const category = opts.byCategory ? 'm.category' : `''`;
   const partition = opts.byCategory ? 'PARTITION BY m.category ' : '';
   return `SELECT ${opts.byCategory ? 'm.category AS category, ' : ''}
@@ -96,7 +103,7 @@ export function leaderboardSql(sweepId: string, opts: LeaderboardOptions): strin
       t.trial_index AS trial, t.run_id, t.status,${axisColumns.map((c) => `\n      ${c},`).join('')}
       m.value AS ${quotedIdentifier(opts.metric)}
     FROM trials t
-    LEFT JOIN metrics m ON m.run_id = t.run_id AND m.name = ${quotedString(opts.metric)} AND m.step = 0
+    LEFT JOIN metrics m ON m.run_id = t.run_id AND m.name = ${quotedString(opts.metric)} AND m.step = ${step}
       AND ${opts.byCategory ? `m.category <> ''` : `m.category = ${category}`}
     WHERE t.sweep_id = ${quotedString(sweepId)}
     ORDER BY ${opts.byCategory ? 'm.category NULLS LAST, ' : ''}rank`;

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { nodeDeps } from '../../activities/deps.ts';
 import { UserError } from '../../errors.ts';
 import { writeRunReport } from '../../reports/run-report.ts';
+import { writePromptReport } from '../../reports/prompt-report.ts';
 import { writeSweepReport } from '../../reports/sweep-report.ts';
 import { withStore } from '../../store/index.ts';
 import { MlflowClient } from '../../tracking/mlflow-client.ts';
@@ -21,8 +22,10 @@ export async function reportCommand(runId: string, opts: ReportOptions): Promise
   if (!existsSync(stack.paths.store)) throw new UserError(`no store at ${stack.paths.store} yet: run an experiment first ("medsynth run SPEC")`);
   const deps = nodeDeps(stack.paths, new MlflowClient(stack.mlflowUri), stack.temporalUiUrl);
   const file = path.resolve(opts.out ?? path.join(stack.paths.runs, runId, 'report', 'index.html'));
-  const isSweep = await withStore(stack.paths.store, async (store) => (await store.getSweep(runId)) !== null, { readOnly: true });
-  const written = isSweep
+  const method = await withStore(stack.paths.store, async (store) => (await store.getSweep(runId))?.method ?? null, { readOnly: true });
+  const written = method === 'prompts'
+    ? await writePromptReport(deps, runId, file)
+    : method
     ? await writeSweepReport(deps, runId, file)
     : await writeRunReport(deps, runId, file, {
     ...(opts.perPrompt ? { perPrompt: opts.perPrompt } : {}),

@@ -7,6 +7,7 @@ import { stageViews } from '../follow.ts';
 import type { WorkflowHandle } from '@temporalio/client';
 import { sweepProgressQuery, type SweepResult } from '../../workflows/sweep-messages.ts';
 import type { Stack } from '../context.ts';
+import { promptSearchProgressQuery, type PromptSearchResult } from '../../workflows/prompt-search-messages.ts';
 import { formatResult } from '../summary.ts';
 
 export async function statusCommand(id: string | undefined, opts: { limit: number }): Promise<void> {
@@ -15,8 +16,9 @@ export async function statusCommand(id: string | undefined, opts: { limit: numbe
   try {
     if (!id) {
       const rows: string[] = [];
-      for await (const wf of client.workflow.list({ query: "WorkflowType = 'experiment' OR WorkflowType = 'sweep'" })) {
-        rows.push(`${wf.status.name.padEnd(11)} ${wf.startTime.toISOString()}  ${wf.type === 'sweep' ? 'sweep ' : ''}${wf.workflowId}`);
+      for await (const wf of client.workflow.list({ query: "WorkflowType = 'experiment' OR WorkflowType = 'sweep' OR WorkflowType = 'promptSearch'" })) {
+        const kind = wf.type === 'sweep' ? 'sweep ' : wf.type === 'promptSearch' ? 'prompt search ' : '';
+        rows.push(`${wf.status.name.padEnd(11)} ${wf.startTime.toISOString()}  ${kind}${wf.workflowId}`);
         if (rows.length >= opts.limit) break;
       }
       process.stdout.write(rows.length ? `${rows.join('\n')}\n` : 'no experiment runs yet\n');
@@ -25,6 +27,7 @@ export async function statusCommand(id: string | undefined, opts: { limit: numbe
     const handle = await getHandle(client, id);
     const description = await handle.describe();
     if (description.type === 'sweep') return await sweepStatus(handle, description.status.name, stack);
+    if (description.type === 'promptSearch') return await promptSearchStatus(handle, description.status.name, stack);
     process.stdout.write(`${id}: ${description.status.name} (started ${description.startTime.toISOString()})\n`);
     if (description.status.name === 'RUNNING') {
       const live = await readLiveState(handle);
@@ -53,6 +56,24 @@ async function sweepStatus(handle: WorkflowHandle, status: string, stack: Stack)
   const progress = await handle.query(sweepProgressQuery).catch(() => null);
   for (const t of progress?.trials ?? []) process.stdout.write(`  ${trialLine(t)}  (${t.id})\n`);
   if (progress) process.stdout.write(`  gpu slots: ${progress.gpu.held.length}/${progress.gpu.slots} held, ${progress.gpu.waiting} waiting\n`);
+  if (status !== 'RUNNING') await handle.result().catch((err: unknown) => process.stdout.write(`  ${rootMessage(err)}\n`));
+}
+
+async function promptSearchStatus(handle: WorkflowHandle, status: string, stack: Stack): Promise<void> {
+  const { formatPromptSearchResult } = await import('./prompts.ts');
+  process.stdout.write(`prompt search ${handle.workflowId}: ${status}\n`);
+  if (status === 'COMPLETED') {
+    process.stdout.write(`${formatPromptSearchResult((await handle.result()) as PromptSearchResult, stack)}\n`);
+    return;
+  }
+  const p = await handle.query(promptSearchProgressQuery).catch(() => null);
+  if (p) {
+    process.stdout.write(`  ${p.stage}, round ${p.round + 1} of ${p.rounds}: ${p.generated}/${p.budget} images generated\n`);
+    for (const c of p.candidates) {
+      const r = c.rounds.at(-1);
+      process.stdout.write(`  ${c.category}: ${c.status.toLowerCase()}${r ? ` KID ${Number(r.kid.toPrecision(4))} on ${r.images} images` : ''}  "${c.prompt}"\n`);
+    }
+  }
   if (status !== 'RUNNING') await handle.result().catch((err: unknown) => process.stdout.write(`  ${rootMessage(err)}\n`));
 }
 

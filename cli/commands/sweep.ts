@@ -139,8 +139,11 @@ export async function leaderboardCommand(sweepId: string, opts: LeaderboardCliOp
       if (!sweep) throw new UserError(`no sweep "${sweepId}" in ${stack.paths.store} (medsynth query "select sweep_id, status from sweeps" lists them)`);
       const metric = opts.metric ?? sweep.objective;
       const mode = opts.metric ? betterIs(metric) : (sweep.mode as 'min' | 'max');
-      const axes = Object.keys((JSON.parse(sweep.spec_json) as { sweep: { axes: Record<string, unknown> } }).sweep.axes);
-      const sql = leaderboardSql(sweepId, { metric, mode, axes, byCategory: opts.byCategory });
+      // a prompt search's candidates: by category (their scores are per category), later rounds first
+      const halving = sweep.method === 'prompts';
+      const axes = halving ? ['prompt', 'source'] : Object.keys((JSON.parse(sweep.spec_json) as { sweep: { axes: Record<string, unknown> } }).sweep.axes);
+      if (halving && !opts.byCategory) process.stderr.write(`${sweepId} is a prompt search: its candidates rank within their category (--by-category)\n`);
+      const sql = leaderboardSql(sweepId, { metric, mode, axes, byCategory: opts.byCategory || halving, halving });
       if (opts.out) {
         const written = await store.writeQueryResult(sql, opts.out);
         process.stdout.write(`wrote ${written.rows} rows to ${written.path} (${written.format})\n`);

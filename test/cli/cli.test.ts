@@ -36,10 +36,13 @@ async function medsynth(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Ou
 describe('medsynth CLI: user errors are one clear line, never a stack trace', () => {
   let badSpec: string;
   let badSweep: string;
+  let badPrompts: string;
   beforeAll(async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'medsynth-cli-'));
     badSpec = path.join(dir, 'bad.yaml');
     await writeFile(badSpec, 'name: ok\ndataset: { format: imagefolder, path: x, sede: 1 }\n');
+    badPrompts = path.join(dir, 'bad-prompts.yaml');
+    await writeFile(badPrompts, 'name: ok\ndataset: { format: imagefolder, path: x }\nprompts: { templates: [no placeholder], imagesPerCandidate: 1 }\n');
     badSweep = path.join(dir, 'bad-sweep.yaml');
     await writeFile(
       badSweep,
@@ -57,11 +60,22 @@ describe('medsynth CLI: user errors are one clear line, never a stack trace', ()
     [['validate', '__BAD__'], /dataset\.sede: unknown key/],
     [['sweep', '__BAD_SWEEP__', '--dry-run'], /invalid trials:\n.*method\.rnak: unknown key \(trials 0, 1,[^]*method\.rank: Too small.*\(trial 1,/],
     [['run', '__BAD_SWEEP__', '--dry-run'], /the sweep of ok has invalid trials/],
+    [['prompts', 'experiments/examples/tiny-sweep.yaml', '--dry-run'], /tiny-sweep\.yaml: no prompts: section/],
+    [['validate', '__BAD_PROMPTS__'], /prompts\.imagesPerCandidate: Too small[^]*prompts\.templates\.0: a template must hold \{finding\}/],
   ])('medsynth %j', async (args, message) => {
-    const out = await medsynth(args.map((a) => (a === '__BAD__' ? badSpec : a === '__BAD_SWEEP__' ? badSweep : a)));
+    const out = await medsynth(args.map((a) => (a === '__BAD__' ? badSpec : a === '__BAD_SWEEP__' ? badSweep : a === '__BAD_PROMPTS__' ? badPrompts : a)));
     expect(out.code).toBe(1);
     expect(out.stderr).toMatch(message);
     expect(out.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  it('prompts --dry-run names the search and its model run and fills in the defaults', async () => {
+    const out = await medsynth(['prompts', 'experiments/examples/tiny-prompts.yaml', '--dry-run', '--id', 'ps']);
+    expect(out.code).toBe(0);
+    const plan = JSON.parse(out.stdout);
+    expect(plan.searchId).toBe('ps');
+    expect(plan.modelRun).toBe('ps-model');
+    expect(plan.prompts).toMatchObject({ budget: 120, imagesPerCandidate: 3, eta: 3, top: 3, bootstrap: 200, attributes: ['count', 'size', 'paris', 'colour', 'location', 'instrument', 'vqa'] });
   });
 
   it('sweep --dry-run lists the trials with their ids and overrides, and the objective', async () => {

@@ -52,6 +52,25 @@ describe('sweeps and trials', () => {
     expect(max.map((r) => r[2])).toEqual(['s-t0', 's-t1', 's-t2']);
   });
 
+  it('a prompt search: candidates that reached later rounds first, each read at its last step', async () => {
+    const kid = 'prompt.kid_efficientnet_lite0';
+    const candidates = [
+      { rounds: [{ step: 2, score: 0.1 }], kids: [[2, 0.1]] },
+      { rounds: [{ step: 2, score: 0.4 }, { step: 8, score: 0.5 }], kids: [[2, 0.4], [8, 0.5]] },
+      { rounds: [{ step: 2, score: 0.3 }, { step: 8, score: 0.2 }], kids: [[2, 0.3], [8, 0.2]] },
+    ];
+    for (const [i, c] of candidates.entries()) {
+      await store.upsertTrial({ sweep_id: 'p', trial_index: i, run_id: `p-c${i}`, overrides_json: JSON.stringify({ category: 'polyp', prompt: `prompt ${i}` }), status: 'FINISHED', rung_scores_json: JSON.stringify(c.rounds) });
+      await store.logMetrics(`p-c${i}`, c.kids.map(([step, value]) => ({ name: kid, step: step!, value: value!, category: 'polyp' })));
+    }
+    const board = await rowsOf(leaderboardSql('p', { metric: kid, mode: 'min', axes: ['prompt'], byCategory: true, halving: true }));
+    expect(board.map((r) => [r[0], Number(r[1]), r[3], r[5], r[6]])).toEqual([
+      ['polyp', 1, 'p-c2', 'prompt 2', 0.2],
+      ['polyp', 2, 'p-c1', 'prompt 1', 0.5],
+      ['polyp', 3, 'p-c0', 'prompt 0', 0.1],
+    ]);
+  });
+
   it('ranks within each category with --by-category', async () => {
     await threeTrials();
     const board = await rowsOf(leaderboardSql('s', { metric, mode: 'min', axes: [], byCategory: true }));
