@@ -76,9 +76,11 @@ export async function exportedOnnx(name: ExtractorName, weights: 'random' | 'rea
   await run(python, args, { env: { ...process.env, PYTHONPATH: path.join(projectRoot, 'trainer') }, maxBuffer: 1 << 24 });
   await rename(tmp, file);
   await rename(`${tmp}.json`, `${file}.json`).catch(() => undefined); // the exporter's sidecar
-  // exports of older exporter sources are 100-350 MB each: keep only the current one
+  // exports of older exporter sources are 100-350 MB each: keep only the current one (and never
+  // another test process's export in progress, <file>.<pid>.tmp.onnx: that deletion failed CI once)
+  const finished = new RegExp(`^${name}-${kind}-[0-9a-f]{12}\\.onnx$`);
   for (const old of readdirSync(onnxDir)) {
-    if (old.startsWith(`${name}-${kind}-`) && path.join(onnxDir, old) !== file && old.endsWith('.onnx')) await rm(path.join(onnxDir, old), { force: true });
+    if (finished.test(old) && path.join(onnxDir, old) !== file) await rm(path.join(onnxDir, old), { force: true });
   }
   return file;
 }
