@@ -3,7 +3,8 @@ import { Client, Connection, WorkflowNotFoundError, type WorkflowHandle } from '
 import { defaultPayloadConverter } from '@temporalio/common';
 import { UserError } from './errors.ts';
 import { experimentExecutionTimeout, namespace, taskQueues } from './temporal.config.ts';
-import type { experiment, promptSearch, sweep } from './workflows/index.ts';
+import type { challenge, experiment, promptSearch, sweep } from './workflows/index.ts';
+import type { ChallengeInput } from './workflows/challenge-messages.ts';
 import type { PromptSearchInput } from './workflows/prompt-search-messages.ts';
 import type { SweepInput } from './workflows/sweep-messages.ts';
 import { progressQuery, type ExperimentInput, type ExperimentProgress } from './workflows/messages.ts';
@@ -61,6 +62,18 @@ export async function startPromptSearch(client: Client, input: PromptSearchInput
     args: [input],
     workflowExecutionTimeout: experimentExecutionTimeout,
     memo: { spec: input.spec.name, specHash: input.specHash, kind: 'prompts' },
+    retry: { maximumAttempts: 1 },
+  });
+}
+
+/** Starts a challenge; its id is its workflow id (a rerun of the same folder reuses it), each team's is <id>-<team>. */
+export async function startChallenge(client: Client, input: ChallengeInput, taskQueue: string = taskQueues.cpu): Promise<WorkflowHandle<typeof challenge>> {
+  return client.workflow.start<typeof challenge>('challenge', {
+    taskQueue,
+    workflowId: input.challengeId,
+    args: [input],
+    workflowExecutionTimeout: experimentExecutionTimeout,
+    memo: { kind: 'challenge', dir: input.dir },
     retry: { maximumAttempts: 1 },
   });
 }

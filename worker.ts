@@ -14,7 +14,8 @@ export const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', impor
  */
 const queueActivities: Record<TaskQueue, ReadonlyArray<keyof Activities>> = {
   cpu: ['startRun', 'ingest', 'recordDataset', 'prepareTraining', 'recordTraining', 'preparePrompts', 'recordGeneration', 'evaluate', 'finishRun', 'report',
-    'startSweep', 'recordTrial', 'finishSweep', 'sweepReport', 'startPromptSearch', 'scorePrompts', 'recordCandidates', 'promptReport'],
+    'startSweep', 'recordTrial', 'finishSweep', 'sweepReport', 'startPromptSearch', 'scorePrompts', 'recordCandidates', 'promptReport',
+    'scanChallenge', 'scoreTeam', 'finishChallenge', 'challengeReport'],
   gpu: ['train', 'generate'],
 };
 

@@ -13,7 +13,7 @@ import type { Experiment } from '../experiments/schema.ts';
 import type { GenerateResult, RunRef, TrainResult } from '../workflows/messages.ts';
 import type { ActivityDeps } from './deps.ts';
 import { keepHeartbeating } from './heartbeat.ts';
-import { runTrainer } from './trainer-process.ts';
+import { ensureTinyModel, runTrainer } from './trainer-process.ts';
 
 /** Images uploaded at once: MLflow's artifact proxy handles a few PUTs in parallel well. */
 const uploadConcurrency = 4;
@@ -27,6 +27,8 @@ export interface GenerateInput {
   trained: TrainResult | null;
   /** the run's sub-folder (and MLflow artifact folder) for these images; default: the run's images, generated/ */
   outName?: string;
+  /** untrusted weights (a challenge submission): the trainer runs jailed, see challenge/sandbox.ts */
+  sandbox?: { timeoutS: number; memoryBytes: number };
 }
 
 /** A row of provenance.jsonl as the trainer writes it (see trainer/README.md). */
@@ -45,15 +47,18 @@ export function generateActivity(deps: ActivityDeps) {
   return async function generate(input: GenerateInput): Promise<GenerateResult> {
     const { run, trained } = input;
     const outDir = path.join(deps.paths.runs, run.runId, input.outName ?? 'generate');
+    // jailed, the weights sit beside the output folder, read-only to the trainer
+    const weightsDir = input.sandbox ? `${outDir}.inputs` : path.join(outDir, 'weights');
     const weights = trained?.weights;
+    if (input.sandbox && input.baseModel.id === 'tiny') await ensureTinyModel();
     const job: GenerateJob = {
       kind: 'generate',
       runId: run.runId,
       baseModel: input.baseModel,
       ...(weights?.kind === 'lora'
-        ? { lora: { path: await deps.blobs.getAs(weights.blob, path.join(outDir, 'weights', weights.name)), scale: 1 } }
+        ? { lora: { path: await deps.blobs.getAs(weights.blob, path.join(weightsDir, weights.name)), scale: 1 } }
         : {}),
-      ...(weights?.kind === 'unet' ? { unet: await deps.blobs.getTree(weights.blob, path.join(outDir, 'weights', weights.name)) } : {}),
+      ...(weights?.kind === 'unet' ? { unet: await deps.blobs.getTree(weights.blob, path.join(weightsDir, weights.name)) } : {}),
       generation: { ...input.generation, prompts: await deps.blobs.getJson<string[]>(input.prompts) },
       shard: { index: 0, count: 1 },
       device: 'auto',
@@ -66,6 +71,7 @@ export function generateActivity(deps: ActivityDeps) {
         job,
         outDir,
         signal: cancellationSignal(),
+        ...(input.sandbox ? { sandbox: { ...input.sandbox, readOnly: [weightsDir] } } : {}),
         onEvent: (e) => {
           if (e.event === 'progress') state = { done: e.step, total: e.total };
         },

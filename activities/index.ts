@@ -12,6 +12,7 @@ import { generateActivity } from './generate.ts';
 import { preparePromptsActivity, prepareTrainingActivity } from './gpu-inputs.ts';
 import { recordGenerationActivity, recordTrainingActivity } from './record-gpu-results.ts';
 import { startRunActivity } from './start-run.ts';
+import { challengeActivities } from './challenge.ts';
 import { promptSearchActivities } from './prompt-search.ts';
 import { sweepRecordActivities } from './sweep-records.ts';
 import { trainActivity } from './train.ts';
@@ -47,6 +48,7 @@ export function createActivities(deps: ActivityDeps) {
     report: reportActivity(deps),
     ...sweepRecordActivities(deps),
     ...promptSearchActivities(deps),
+    ...challengeActivities(deps),
   };
   return Object.fromEntries(
     Object.entries(activities).map(([name, fn]) => [name, failFastOnUserError(fn as (...a: unknown[]) => Promise<unknown>)]),

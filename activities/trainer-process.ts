@@ -6,6 +6,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import type { TrainerEvent } from '../experiments/jobs.ts';
+import { assertSandboxAvailable, pythonMounts, sandboxed, type SandboxOptions } from '../challenge/sandbox.ts';
 import { UserError } from '../errors.ts';
 
 export const projectRoot = path.resolve(import.meta.dirname, '..');
@@ -21,12 +22,23 @@ export interface TrainerRun {
   python?: string;
   /** how long a cancelled trainer may take to write its checkpoint before it is killed */
   gracefulStopMs?: number;
+  /** untrusted inputs: run inside bubblewrap (no network, read-only inputs, only outDir writable) */
+  sandbox?: Omit<SandboxOptions, 'writable'>;
 }
 
 /** The project's Python and the environment that lets it import the trainer package. */
 export function trainerPython(python = path.join(projectRoot, '.venv/bin/python')) {
   if (!existsSync(python)) throw new UserError(`no Python at ${python}: run "npm run setup" first`);
   return { python, env: { PYTHONPATH: path.join(projectRoot, 'trainer'), PYTHONUNBUFFERED: '1' } };
+}
+
+/**
+ * Builds the tiny preset's base model if this node lacks it (our code, run outside any jail): a
+ * jailed trainer reads the model caches but cannot write them.
+ */
+export async function ensureTinyModel(): Promise<void> {
+  const { python, env } = trainerPython();
+  await execa(python, ['-m', 'medsynth_trainer', 'tiny'], { cwd: projectRoot, env, stdin: 'ignore' });
 }
 
 export class TrainerCrash extends Error {
@@ -45,9 +57,16 @@ export async function runTrainer(run: TrainerRun): Promise<Extract<TrainerEvent,
   if (run.resume) args.push('--resume', run.resume);
   const log = createWriteStream(path.join(run.outDir, `${run.command}.log`), { flags: 'a' });
   const tail: string[] = [];
-  const child = execa('setpriv', ['--pdeathsig', 'TERM', '--', python, ...args], {
+  let argv = ['setpriv', '--pdeathsig', 'TERM', '--', python, ...args];
+  if (run.sandbox) {
+    assertSandboxAvailable();
+    const code = [path.join(projectRoot, 'trainer'), ...pythonMounts(python)];
+    argv = sandboxed(argv, code, { ...env, MEDSYNTH_LOG_LEVEL: process.env.MEDSYNTH_LOG_LEVEL ?? 'INFO' }, { ...run.sandbox, writable: path.resolve(run.outDir) });
+  }
+  const child = execa(argv[0]!, argv.slice(1), {
     cwd: projectRoot,
-    env,
+    // the jail gets its own environment (set by sandboxed()), never the node's tokens and keys
+    ...(run.sandbox ? { env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, extendEnv: false } : { env }),
     cancelSignal: run.signal,
     forceKillAfterDelay: run.gracefulStopMs ?? 120_000,
     buffer: false,

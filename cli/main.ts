@@ -4,6 +4,7 @@ import { Argument, Command, InvalidArgumentError, Option } from 'commander';
 import { rootMessage } from '../errors.ts';
 import { DEFAULT_FEATURES, PROTOCOLS } from '../metrics/protocols/protocols.ts';
 import { REPORT_DEFAULTS } from '../reports/defaults.ts';
+import { SANDBOX_DEFAULTS } from '../challenge/sandbox.ts';
 
 // Commands are imported when they run, so `--help` does not load Temporal, DuckDB or sharp.
 const commands = {
@@ -20,6 +21,7 @@ const commands = {
   sweep: () => import('./commands/sweep.ts').then((m) => m.sweepCommand),
   leaderboard: () => import('./commands/sweep.ts').then((m) => m.leaderboardCommand),
   prompts: () => import('./commands/prompts.ts').then((m) => m.promptsCommand),
+  challenge: () => import('./commands/challenge.ts').then((m) => m.challengeCommand),
 };
 function lazy<K extends keyof typeof commands>(name: K) {
   return async (...args: unknown[]) => {
@@ -90,10 +92,10 @@ export function buildProgram(): Command {
   program
     .command('prompts')
     .description(
-      "search, per category, the prompts whose images come closest to the real ones (the spec's prompts: section):\n" +
-        'a model run (ingest, train the method) generates k images per candidate prompt (templates x attributes from the\n' +
-        "dataset's prompts, plus yours), scored by KID against the category's real val images in the evaluation.features\n" +
-        'space; successive halving spends prompts.budget images on the best 1/eta of each round. Prints the best prompts\n' +
+      "search, per category, the prompts whose images come closest to the real ones (the spec's prompts: section): " +
+        'a model run (ingest, train the method) generates k images per candidate prompt (templates x attributes from the ' +
+        "dataset's prompts, plus yours), scored by KID against the category's real val images in the evaluation.features " +
+        'space; successive halving spends prompts.budget images on the best 1/eta of each round. Prints the best prompts ' +
         'with bootstrap intervals; DuckDB keeps the candidates in the trials table, MLflow nests them under one parent run.',
     )
     .argument('<spec>', 'experiment spec file with a prompts: section')
@@ -103,6 +105,31 @@ export function buildProgram(): Command {
     .option('--data <path>', "override the spec's dataset.path")
     .option('--dry-run', 'print the search id and its resolved prompts: settings and exit', false)
     .action(lazy('prompts'));
+
+  program
+    .command('challenge')
+    .description(
+      'regenerate and score untrusted submissions: DIR holds one folder per team with team.yaml (baseModel, lora: a' +
+        '.safetensors file, prompts: a text file, seeds, imagesPerPrompt, scheduler, steps, guidance) or images/ + prompts.csv' +
+        '(columns file,prompt). Nothing submitted is run: weights are read only as safetensors whose header and tensor shapes' +
+        'pass, every path stays inside its team folder, and the trainer that loads them runs under bubblewrap (no network,' +
+        'inputs read-only, one output folder writable, time and memory limits). Prints the leaderboard and every rejection.',
+    )
+    .argument('<dir>', 'the folder of team folders')
+    .requiredOption('--real <dir>', 'real images to score against (class folders: the first folder level is the category)')
+    .option('--protocol <p[,p]>', 'protocols to score with; the first ranks the teams', 'features')
+    .option('--base-model <id>', 'the model every LoRA is regenerated with (a team.yaml naming another is rejected)', 'stable-diffusion-v1-5/stable-diffusion-v1-5')
+    .option('--revision <rev>', 'the base model revision teams must name')
+    .option('--resolution <px>', 'generation resolution', positive, 512)
+    .option('--gpu-slots <n>', 'team regenerations in flight at once', positive, 1)
+    .option('--bootstrap <n>', 'FID/FD bootstrap resamples for the intervals (0: none)', (v) => Number.parseInt(v, 10), 200)
+    .addOption(new Option('--medvqa2025-mode <mode>', 'medvqa-gi-2025: the organisers\' pairing loop or every pair').choices(['official', 'corrected']).default('official'))
+    .option('--timeout <s>', 'wall-clock limit of one sandboxed regeneration, seconds', positive, SANDBOX_DEFAULTS.timeoutS)
+    .option('--memory-gb <gb>', 'address-space limit of one sandboxed regeneration', Number, SANDBOX_DEFAULTS.memoryBytes / 1024 ** 3)
+    .option('--id <id>', 'challenge id, also its workflow id (default: challenge-<folder>-<hash of its path>: a rerun of the same folder updates the same rows)')
+    .option('--worker', 'serve the cpu and gpu queues from this process while the challenge lasts', false)
+    .option('--detach', 'return once the challenge has started', false)
+    .action(lazy('challenge'));
 
   program
     .command('leaderboard')

@@ -42,3 +42,14 @@ if ! command -v chromium >/dev/null 2>&1; then
     echo "setup: chromium is not installed and apt-get is not available to this user: the report tests will fail until it is (apt-get install chromium)" >&2
   fi
 fi
+
+# Debian's bubblewrap: the jail of a trainer that loads a challenge submission's weights
+# (challenge/sandbox.ts). Same rule as Chromium: installed when missing and apt-get is ours.
+if ! command -v bwrap >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing Debian's bubblewrap (apt-get)" >&2
+    (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends bubblewrap || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends bubblewrap)) >&2
+  else
+    echo "setup: bubblewrap is not installed and apt-get is not available to this user: challenge regeneration and its tests will fail until it is (apt-get install bubblewrap)" >&2
+  fi
+fi

@@ -2,3 +2,4 @@
 export { experiment } from './experiment.ts';
 export { sweep } from './sweep.ts';
 export { promptSearch } from './prompt-search.ts';
+export { challenge, challengeTeam } from './challenge.ts';

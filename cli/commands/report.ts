@@ -5,6 +5,7 @@ import path from 'node:path';
 import { nodeDeps } from '../../activities/deps.ts';
 import { UserError } from '../../errors.ts';
 import { writeRunReport } from '../../reports/run-report.ts';
+import { writeChallengeReport } from '../../reports/challenge-report.ts';
 import { writePromptReport } from '../../reports/prompt-report.ts';
 import { writeSweepReport } from '../../reports/sweep-report.ts';
 import { withStore } from '../../store/index.ts';
@@ -25,6 +26,8 @@ export async function reportCommand(runId: string, opts: ReportOptions): Promise
   const method = await withStore(stack.paths.store, async (store) => (await store.getSweep(runId))?.method ?? null, { readOnly: true });
   const written = method === 'prompts'
     ? await writePromptReport(deps, runId, file)
+    : method === 'challenge'
+    ? await writeChallengeReport(deps, runId, file)
     : method
     ? await writeSweepReport(deps, runId, file)
     : await writeRunReport(deps, runId, file, {

@@ -7,6 +7,7 @@ import { stageViews } from '../follow.ts';
 import type { WorkflowHandle } from '@temporalio/client';
 import { sweepProgressQuery, type SweepResult } from '../../workflows/sweep-messages.ts';
 import type { Stack } from '../context.ts';
+import type { ChallengeResult } from '../../workflows/challenge-messages.ts';
 import { promptSearchProgressQuery, type PromptSearchResult } from '../../workflows/prompt-search-messages.ts';
 import { formatResult } from '../summary.ts';
 
@@ -16,8 +17,8 @@ export async function statusCommand(id: string | undefined, opts: { limit: numbe
   try {
     if (!id) {
       const rows: string[] = [];
-      for await (const wf of client.workflow.list({ query: "WorkflowType = 'experiment' OR WorkflowType = 'sweep' OR WorkflowType = 'promptSearch'" })) {
-        const kind = wf.type === 'sweep' ? 'sweep ' : wf.type === 'promptSearch' ? 'prompt search ' : '';
+      for await (const wf of client.workflow.list({ query: "WorkflowType = 'experiment' OR WorkflowType = 'sweep' OR WorkflowType = 'promptSearch' OR WorkflowType = 'challenge'" })) {
+        const kind = wf.type === 'sweep' ? 'sweep ' : wf.type === 'promptSearch' ? 'prompt search ' : wf.type === 'challenge' ? 'challenge ' : '';
         rows.push(`${wf.status.name.padEnd(11)} ${wf.startTime.toISOString()}  ${kind}${wf.workflowId}`);
         if (rows.length >= opts.limit) break;
       }
@@ -28,6 +29,13 @@ export async function statusCommand(id: string | undefined, opts: { limit: numbe
     const description = await handle.describe();
     if (description.type === 'sweep') return await sweepStatus(handle, description.status.name, stack);
     if (description.type === 'promptSearch') return await promptSearchStatus(handle, description.status.name, stack);
+    if (description.type === 'challenge') {
+      const { formatChallengeResult } = await import('./challenge.ts');
+      process.stdout.write(`challenge ${id}: ${description.status.name}\n`);
+      if (description.status.name === 'COMPLETED') process.stdout.write(`${formatChallengeResult((await handle.result()) as unknown as ChallengeResult)}\n`);
+      else if (description.status.name !== 'RUNNING') await handle.result().catch((err: unknown) => process.stdout.write(`  ${rootMessage(err)}\n`));
+      return;
+    }
     process.stdout.write(`${id}: ${description.status.name} (started ${description.startTime.toISOString()})\n`);
     if (description.status.name === 'RUNNING') {
       const live = await readLiveState(handle);

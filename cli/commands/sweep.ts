@@ -141,7 +141,7 @@ export async function leaderboardCommand(sweepId: string, opts: LeaderboardCliOp
       const mode = opts.metric ? betterIs(metric) : (sweep.mode as 'min' | 'max');
       // a prompt search's candidates: by category (their scores are per category), later rounds first
       const halving = sweep.method === 'prompts';
-      const axes = halving ? ['prompt', 'source'] : Object.keys((JSON.parse(sweep.spec_json) as { sweep: { axes: Record<string, unknown> } }).sweep.axes);
+      const axes = halving ? ['prompt', 'source'] : sweep.method === 'challenge' ? ['team', 'kind'] : Object.keys((JSON.parse(sweep.spec_json) as { sweep: { axes: Record<string, unknown> } }).sweep.axes);
       if (halving && !opts.byCategory) process.stderr.write(`${sweepId} is a prompt search: its candidates rank within their category (--by-category)\n`);
       const sql = leaderboardSql(sweepId, { metric, mode, axes, byCategory: opts.byCategory || halving, halving });
       if (opts.out) {

@@ -61,6 +61,8 @@ describe('medsynth CLI: user errors are one clear line, never a stack trace', ()
     [['sweep', '__BAD_SWEEP__', '--dry-run'], /invalid trials:\n.*method\.rnak: unknown key \(trials 0, 1,[^]*method\.rank: Too small.*\(trial 1,/],
     [['run', '__BAD_SWEEP__', '--dry-run'], /the sweep of ok has invalid trials/],
     [['prompts', 'experiments/examples/tiny-sweep.yaml', '--dry-run'], /tiny-sweep\.yaml: no prompts: section/],
+    [['challenge', '/no/such/folder', '--real', 'experiments'], /challenge folder \/no\/such\/folder: not found/],
+    [['challenge', 'experiments', '--real', 'experiments', '--protocol', 'features,bogus'], /unknown protocol "bogus"/],
     [['validate', '__BAD_PROMPTS__'], /prompts\.imagesPerCandidate: Too small[^]*prompts\.templates\.0: a template must hold \{finding\}/],
   ])('medsynth %j', async (args, message) => {
     const out = await medsynth(args.map((a) => (a === '__BAD__' ? badSpec : a === '__BAD_SWEEP__' ? badSweep : a === '__BAD_PROMPTS__' ? badPrompts : a)));

@@ -215,6 +215,7 @@ def _load_pipeline(model, lora_file, lora_spec, unet_dir, scheduler, device, dty
     )
     pipe.scheduler = make_scheduler(scheduler, pipe.scheduler.config)
     if lora_file is not None:
+        check_lora_fits(pipe, lora_file)
         try:
             pipe.load_lora_weights(str(lora_file.parent), weight_name=lora_file.name)
         except (ValueError, KeyError, OSError) as e:
@@ -233,6 +234,48 @@ def _load_pipeline(model, lora_file, lora_spec, unet_dir, scheduler, device, dty
     elif compile_unet:
         log.info("--compile is ignored on CPU")
     return pipe
+
+
+_LORA_SUFFIXES = {
+    ".lora.down.weight": "down",
+    ".lora_linear_layer.down.weight": "down",
+    ".lora_A.weight": "down",
+    ".lora.up.weight": "up",
+    ".lora_linear_layer.up.weight": "up",
+    ".lora_B.weight": "up",
+}
+
+
+def check_lora_fits(pipe, lora_file: Path) -> None:
+    """Every tensor of the LoRA must name a Linear or Conv2d module of the base model's UNet (or
+    text encoder) and have the shape that module takes: a LoRA made for another model is refused
+    by name, not loaded half-way. Reads the file with safetensors only (no pickle, no code)."""
+    from safetensors import safe_open
+
+    towers = {"unet": pipe.unet, "text_encoder": pipe.text_encoder}
+    with safe_open(str(lora_file), framework="pt") as f:
+        for key in f.keys():
+            if key.endswith(".alpha"):
+                continue
+            tower, _, rest = key.partition(".")
+            suffix = next((s for s in _LORA_SUFFIXES if rest.endswith(s)), None)
+            if tower not in towers or suffix is None:
+                raise BadInput(f"LoRA tensor {key!r} is not a diffusers LoRA key (unet.<module>.lora.down/up.weight)")
+            module_name = rest[: -len(suffix)]
+            try:
+                module = towers[tower].get_submodule(module_name)
+            except AttributeError:
+                raise BadInput(f"LoRA tensor {key!r}: the base model has no module {tower}.{module_name}: a LoRA for another model") from None
+            weight = getattr(module, "weight", None)
+            if weight is None or weight.dim() not in (2, 4):
+                raise BadInput(f"LoRA tensor {key!r}: {tower}.{module_name} is not a linear or convolution layer")
+            shape = list(f.get_slice(key).get_shape())
+            out_features, in_features = weight.shape[0], weight.shape[1]
+            side = _LORA_SUFFIXES[suffix]
+            fits = len(shape) in (2, 4) and (shape[1] == in_features if side == "down" else shape[0] == out_features)
+            if not fits:
+                expected = f"[rank, {in_features}]" if side == "down" else f"[{out_features}, rank]"
+                raise BadInput(f"LoRA tensor {key!r} has shape {shape}; {tower}.{module_name} takes {expected}: a LoRA for another model")
 
 
 class _Provenance:

@@ -1,5 +1,7 @@
 """A LoRA we save loads with diffusers' load_lora_weights, completely and with its alpha."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -91,3 +93,30 @@ def test_generate_job_applies_the_lora(trained_lora, tiny_model, tmp_path):
     assert np.abs(a.astype(int) - b.astype(int)).max() > 0
     row = (tmp_path / "lora" / "provenance.jsonl").read_text()
     assert artifact["sha256"] in row
+
+
+def test_a_lora_for_another_model_is_refused_by_name_before_loading(trained_lora, tiny_model, tmp_path):
+    """check_lora_fits: the LoRA we trained fits; one tensor with another width, or a module the base
+    model lacks, is a BadInput that names the tensor (the challenge's check of submitted weights)."""
+    from safetensors.torch import save_file
+
+    from medsynth_trainer.errors import BadInput
+    from medsynth_trainer.generate import check_lora_fits
+
+    _, _, artifact = trained_lora
+    lora = Path(artifact["path"])
+    lora = lora / "pytorch_lora_weights.safetensors" if lora.is_dir() else lora
+    pipe = fresh_pipeline(tiny_model)
+    check_lora_fits(pipe, lora)
+
+    tensors = load_file(lora)
+    key = next(k for k in tensors if k.startswith("unet.") and k.endswith(".lora.down.weight"))
+    wider = {**tensors, key: torch.zeros(tensors[key].shape[0], tensors[key].shape[1] + 8)}
+    save_file(wider, tmp_path / "wider.safetensors")
+    with pytest.raises(BadInput, match=r"has shape .* takes \[rank, \d+\]: a LoRA for another model"):
+        check_lora_fits(pipe, tmp_path / "wider.safetensors")
+
+    renamed = {**tensors, key.replace("down_blocks.0", "down_blocks.7"): tensors[key].clone()}
+    save_file(renamed, tmp_path / "renamed.safetensors")
+    with pytest.raises(BadInput, match=r"the base model has no module unet\.down_blocks\.7"):
+        check_lora_fits(pipe, tmp_path / "renamed.safetensors")
