@@ -48,7 +48,11 @@ async function imageSets(deps: ActivityDeps, input: EvaluateInput) {
           [input.dataset.manifestHash, input.evaluation.realSplit, input.evaluation.realSplit],
         )
       ).rows,
-      fake: input.rung ? [] : (await store.query('select provenance from generated_images where run_id = ? order by sha256', [input.run.runId])).rows,
+      // by prompt, seed and index, never by the bytes' hash: a PNG's bytes name its run, so a replay's
+      // images have other hashes, and another order would change the sums (1e-11 in FD) and KID's subsets
+      fake: input.rung
+        ? []
+        : (await store.query(`select provenance from generated_images where run_id = ? order by prompt, seed, try_cast(json_extract(provenance, '$.index') as integer), sha256`, [input.run.runId])).rows,
     }),
     { readOnly: true },
   );

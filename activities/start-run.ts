@@ -36,6 +36,7 @@ export function runTags(input: StartRunInput, storePath: string): Record<string,
           'medsynth.trial_overrides': JSON.stringify(input.sweep.overrides),
         }
       : {}),
+    ...(input.replayOf ? { 'medsynth.replay_of': input.replayOf } : {}),
     ...input.spec.tags,
   };
 }

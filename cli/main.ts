@@ -22,6 +22,7 @@ const commands = {
   leaderboard: () => import('./commands/sweep.ts').then((m) => m.leaderboardCommand),
   prompts: () => import('./commands/prompts.ts').then((m) => m.promptsCommand),
   challenge: () => import('./commands/challenge.ts').then((m) => m.challengeCommand),
+  replay: () => import('./commands/replay.ts').then((m) => m.replayCommand),
 };
 function lazy<K extends keyof typeof commands>(name: K) {
   return async (...args: unknown[]) => {
@@ -130,6 +131,21 @@ export function buildProgram(): Command {
     .option('--worker', 'serve the cpu and gpu queues from this process while the challenge lasts', false)
     .option('--detach', 'return once the challenge has started', false)
     .action(lazy('challenge'));
+
+  program
+    .command('replay')
+    .description(
+      "an auditor's replay of a finished run: re-hash its dataset against the manifest (a changed or missing file refuses, " +
+        'each named), compare the git commit and lockfiles, replay its Temporal history against the current workflow code ' +
+        '(naming the first divergent event), re-execute it as a new run tagged medsynth.replay_of and compare manifest, ' +
+        'weights, images and metrics one by one. Writes audit.json and a page; exits 1 when anything differs beyond --tolerance.',
+    )
+    .argument('<run>', 'run id (the workflow id)')
+    .option('--skip-train', 'reuse the recorded weights instead of training again (an auditor without a GPU)', false)
+    .option('--tolerance <t>', 'largest difference still accepted: relative for metrics, absolute for tensors, 0..1 for pixels', Number, 0)
+    .option('--id <id>', 'id of the replay run (default: <run>-replay-<time>)')
+    .option('--worker', 'serve the cpu and gpu queues from this process while the replay lasts', false)
+    .action(lazy('replay'));
 
   program
     .command('leaderboard')

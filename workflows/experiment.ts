@@ -100,7 +100,13 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
     const rungOutcome: { pruned: { step: number; score: number } | null } = { pruned: null };
     // the same prompts score every rung: published once, at the first
     let rungPrompts: Promise<BlobRef> | null = null;
-    const train = method
+    const reused = input.reuseTraining;
+    const train = reused
+      ? await stage('train', async () => {
+          await tracking.recordTraining({ run, train: reused });
+          return reused;
+        })
+      : method
       ? await stage('train', async () => {
           const training = await tracking.prepareTraining({ dataset });
           const at = Date.now();

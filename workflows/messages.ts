@@ -27,6 +27,10 @@ export interface ExperimentInput {
   gpuTaskQueue?: string;
   /** set when the run is a trial of a sweep: its train/generate activities take the sweep's GPU slots */
   sweep?: TrialOf;
+  /** an audit's replay: the run it re-executes (tag medsynth.replay_of) */
+  replayOf?: string;
+  /** replay --skip-train: the recorded weights, used instead of training (an auditor without a GPU) */
+  reuseTraining?: TrainResult;
 }
 
 export interface RejectSummary {
