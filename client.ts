@@ -1,5 +1,5 @@
 // The one client entry: starts experiment workflows and reads their state.
-import { Client, Connection, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import { Client, Connection, WorkflowNotFoundError, type Workflow, type WorkflowHandle, type WorkflowStartOptions } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { UserError } from './errors.ts';
 import { experimentExecutionTimeout, namespace, taskQueues } from './temporal.config.ts';
@@ -42,41 +42,32 @@ export async function startExperiment(
   });
 }
 
-/** Starts a sweep; its id is its workflow id, and its trials' ids derive from it. */
-export async function startSweep(client: Client, input: SweepInput, taskQueue: string = taskQueues.cpu): Promise<WorkflowHandle<typeof sweep>> {
-  return client.workflow.start<typeof sweep>('sweep', {
+/**
+ * Starts one of the workflows that stand for many runs (a sweep, a prompt search, a challenge):
+ * its id is the workflow id its children derive theirs from; like a run, it never retries itself.
+ */
+function startOnce<W extends Workflow>(client: Client, type: string, workflowId: string, input: Parameters<W>[0], memo: Record<string, unknown>, taskQueue: string): Promise<WorkflowHandle<W>> {
+  return client.workflow.start<W>(type, {
     taskQueue,
-    workflowId: input.sweepId,
-    args: [input],
+    workflowId,
+    args: [input] as Parameters<W>,
     workflowExecutionTimeout: experimentExecutionTimeout,
-    memo: { spec: input.spec.name, specHash: input.specHash, trials: input.trials.length },
+    memo,
     retry: { maximumAttempts: 1 },
-  });
+  } as unknown as WorkflowStartOptions<W>);
 }
 
-/** Starts a prompt search; its id is its workflow id, its model run is <id>-model and its candidates <id>-c<index>. */
-export async function startPromptSearch(client: Client, input: PromptSearchInput, taskQueue: string = taskQueues.cpu): Promise<WorkflowHandle<typeof promptSearch>> {
-  return client.workflow.start<typeof promptSearch>('promptSearch', {
-    taskQueue,
-    workflowId: input.searchId,
-    args: [input],
-    workflowExecutionTimeout: experimentExecutionTimeout,
-    memo: { spec: input.spec.name, specHash: input.specHash, kind: 'prompts' },
-    retry: { maximumAttempts: 1 },
-  });
-}
+/** Starts a sweep; its trials' ids are <id>-t<index>-<hash>. */
+export const startSweep = (client: Client, input: SweepInput, taskQueue: string = taskQueues.cpu) =>
+  startOnce<typeof sweep>(client, 'sweep', input.sweepId, input, { spec: input.spec.name, specHash: input.specHash, trials: input.trials.length }, taskQueue);
 
-/** Starts a challenge; its id is its workflow id (a rerun of the same folder reuses it), each team's is <id>-<team>. */
-export async function startChallenge(client: Client, input: ChallengeInput, taskQueue: string = taskQueues.cpu): Promise<WorkflowHandle<typeof challenge>> {
-  return client.workflow.start<typeof challenge>('challenge', {
-    taskQueue,
-    workflowId: input.challengeId,
-    args: [input],
-    workflowExecutionTimeout: experimentExecutionTimeout,
-    memo: { kind: 'challenge', dir: input.dir },
-    retry: { maximumAttempts: 1 },
-  });
-}
+/** Starts a prompt search; its model run is <id>-model and its candidates <id>-c<index>. */
+export const startPromptSearch = (client: Client, input: PromptSearchInput, taskQueue: string = taskQueues.cpu) =>
+  startOnce<typeof promptSearch>(client, 'promptSearch', input.searchId, input, { spec: input.spec.name, specHash: input.specHash, kind: 'prompts' }, taskQueue);
+
+/** Starts a challenge (a rerun of the same folder reuses its id); each team's is <id>-<team>. */
+export const startChallenge = (client: Client, input: ChallengeInput, taskQueue: string = taskQueues.cpu) =>
+  startOnce<typeof challenge>(client, 'challenge', input.challengeId, input, { kind: 'challenge', dir: input.dir }, taskQueue);
 
 export interface LiveState {
   status: string;

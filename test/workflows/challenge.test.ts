@@ -7,7 +7,6 @@ import { copyFile, mkdir, mkdtemp, readFile, symlink, writeFile } from 'node:fs/
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeDeps } from '../../activities/index.ts';
@@ -17,9 +16,9 @@ import { parseSpec, resolveSpecPaths, specHash } from '../../experiments/load.ts
 import { resolvePaths, type Paths } from '../../settings.ts';
 import { withStore } from '../../store/index.ts';
 import { MlflowClient } from '../../tracking/mlflow-client.ts';
-import { createWorker, workflowsPath } from '../../worker.ts';
 import type { ChallengeInput, ChallengeResult } from '../../workflows/challenge-messages.ts';
 import { testServices } from '../helpers/services.ts';
+import { startTestWorkers, type TestWorkers } from '../helpers/workers.ts';
 import { writeTinyDataset } from '../helpers/tiny-dataset.ts';
 import { trainedExtractorDir } from '../metrics/helpers.ts';
 
@@ -51,14 +50,14 @@ async function widened(file: string): Promise<Buffer> {
 }
 
 describe('challenge (real services, sandboxed regeneration)', () => {
-  const queue = `test-challenge-${process.pid}-${Date.now()}`;
+  let queue = '';
+  let workers: TestWorkers | undefined;
   let paths: Paths;
   let client: Client;
   let mlflow: MlflowClient;
   let dir: string;
   let real: string;
   let input: ChallengeInput;
-  const closers: Array<() => Promise<void>> = [];
 
   beforeAll(async () => {
     const services = testServices();
@@ -67,16 +66,8 @@ describe('challenge (real services, sandboxed regeneration)', () => {
     await symlink(await trainedExtractorDir(), path.join(home, 'extractors'));
     client = new Client({ connection: await Connection.connect({ address: services.temporalAddress }) });
     mlflow = new MlflowClient(services.mlflowUri);
-    const workflowBundle = await bundleWorkflowCode({ workflowsPath, logger: undefined });
-    for (const kind of ['cpu', 'gpu'] as const) {
-      const created = await createWorker({ queue: kind, taskQueueName: kind === 'cpu' ? queue : `${queue}-gpu`, workflowBundle, temporalAddress: services.temporalAddress, mlflowUri: services.mlflowUri, paths });
-      const running = created.worker.run();
-      closers.push(async () => {
-        created.worker.shutdown();
-        await running;
-        await created.connection.close();
-      });
-    }
+    workers = await startTestWorkers('challenge', paths);
+    queue = workers.queue;
 
     // a tiny LoRA, trained for real: what a participant would submit
     const data = await writeTinyDataset(4);
@@ -122,7 +113,7 @@ describe('challenge (real services, sandboxed regeneration)', () => {
   }, 600_000);
 
   afterAll(async () => {
-    for (const close of closers) await close();
+    await workers?.close();
     await client?.connection.close();
   });
 

@@ -7,7 +7,6 @@ import { copyFile, mkdir, mkdtemp, readFile, symlink, writeFile } from 'node:fs/
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPromptSearch } from '../../client.ts';
 import { parseSpec, resolveSpecPaths, specHash } from '../../experiments/load.ts';
@@ -16,10 +15,10 @@ import { planCost, planHalving } from '../../prompts/halving.ts';
 import { resolvePaths, type Paths } from '../../settings.ts';
 import { withStore } from '../../store/index.ts';
 import { MlflowClient } from '../../tracking/mlflow-client.ts';
-import { createWorker, workflowsPath } from '../../worker.ts';
 import type { PromptSearchInput, PromptSearchResult } from '../../workflows/prompt-search-messages.ts';
 import { hasKvasir, kvasirDir, trainedExtractorDir } from '../metrics/helpers.ts';
 import { testServices } from '../helpers/services.ts';
+import { startTestWorkers, type TestWorkers } from '../helpers/workers.ts';
 
 const KID = 'prompt.kid_efficientnet_lite0';
 
@@ -43,12 +42,12 @@ async function kvasirSample(perLabel: Record<string, number>): Promise<string> {
 }
 
 describe.skipIf(!hasKvasir)('prompt search (tiny preset, real services)', () => {
-  const queue = `test-prompts-${process.pid}-${Date.now()}`;
+  let queue = '';
+  let workers: TestWorkers | undefined;
   let paths: Paths;
   let client: Client;
   let mlflow: MlflowClient;
   let dataRoot: string;
-  const closers: Array<() => Promise<void>> = [];
 
   beforeAll(async () => {
     const services = testServices();
@@ -58,20 +57,12 @@ describe.skipIf(!hasKvasir)('prompt search (tiny preset, real services)', () => 
     client = new Client({ connection: await Connection.connect({ address: services.temporalAddress }) });
     mlflow = new MlflowClient(services.mlflowUri);
     dataRoot = await kvasirSample({ polyp: 24, esophagitis: 24, 'impacted-stool': 4 });
-    const workflowBundle = await bundleWorkflowCode({ workflowsPath, logger: undefined });
-    for (const kind of ['cpu', 'gpu'] as const) {
-      const created = await createWorker({ queue: kind, taskQueueName: kind === 'cpu' ? queue : `${queue}-gpu`, workflowBundle, temporalAddress: services.temporalAddress, mlflowUri: services.mlflowUri, paths });
-      const running = created.worker.run();
-      closers.push(async () => {
-        created.worker.shutdown();
-        await running;
-        await created.connection.close();
-      });
-    }
+    workers = await startTestWorkers('prompts', paths);
+    queue = workers.queue;
   }, 300_000);
 
   afterAll(async () => {
-    for (const close of closers) await close();
+    await workers?.close();
     await client?.connection.close();
   });
 

@@ -6,7 +6,6 @@ import { cp, mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nodeDeps, type ActivityDeps } from '../../activities/index.ts';
@@ -15,20 +14,20 @@ import { startExperiment } from '../../client.ts';
 import { parseSpec, resolveSpecPaths, specHash } from '../../experiments/load.ts';
 import { resolvePaths, type Paths } from '../../settings.ts';
 import { MlflowClient } from '../../tracking/mlflow-client.ts';
-import { createWorker, workflowsPath } from '../../worker.ts';
 import { testServices } from '../helpers/services.ts';
+import { startTestWorkers, type TestWorkers } from '../helpers/workers.ts';
 import { writeTinyDataset } from '../helpers/tiny-dataset.ts';
 import { trainedExtractorDir } from '../metrics/helpers.ts';
 
 describe('replay (real services)', () => {
-  const queue = `test-replay-${process.pid}-${Date.now()}`;
-  const opts = { tolerance: 0, taskQueue: queue, gpuTaskQueue: `${queue}-gpu` };
+  let queue = '';
+  let workers: TestWorkers | undefined;
+  const opts = () => ({ tolerance: 0, taskQueue: queue, gpuTaskQueue: `${queue}-gpu` });
   let paths: Paths;
   let client: Client;
   let deps: ActivityDeps;
   let dataRoot: string;
   let runId: string;
-  const closers: Array<() => Promise<void>> = [];
 
   beforeAll(async () => {
     const services = testServices();
@@ -37,16 +36,8 @@ describe('replay (real services)', () => {
     await symlink(await trainedExtractorDir(), path.join(home, 'extractors'));
     client = new Client({ connection: await Connection.connect({ address: services.temporalAddress }) });
     deps = nodeDeps(paths, new MlflowClient(services.mlflowUri));
-    const workflowBundle = await bundleWorkflowCode({ workflowsPath, logger: undefined });
-    for (const kind of ['cpu', 'gpu'] as const) {
-      const created = await createWorker({ queue: kind, taskQueueName: kind === 'cpu' ? queue : `${queue}-gpu`, workflowBundle, temporalAddress: services.temporalAddress, mlflowUri: services.mlflowUri, paths });
-      const running = created.worker.run();
-      closers.push(async () => {
-        created.worker.shutdown();
-        await running;
-        await created.connection.close();
-      });
-    }
+    workers = await startTestWorkers('replay', paths);
+    queue = workers.queue;
     const tiny = await writeTinyDataset(4);
     dataRoot = await mkdtemp(path.join(os.tmpdir(), 'medsynth-replay-data-'));
     await cp(tiny.root, dataRoot, { recursive: true });
@@ -65,12 +56,12 @@ describe('replay (real services)', () => {
   }, 600_000);
 
   afterAll(async () => {
-    for (const close of closers) await close();
+    await workers?.close();
     await client?.connection.close();
   });
 
   it('replays a tiny run: every artifact identical, the history replays cleanly, the code differences listed', async () => {
-    const audit = await replayRun(client, deps, runId, { ...opts, skipTrain: false });
+    const audit = await replayRun(client, deps, runId, { ...opts(), skipTrain: false });
     expect(audit.determinism).toMatchObject({ ok: true });
     const kinds = audit.comparisons.map((c) => c.artifact);
     expect(kinds).toContain('dataset manifest');
@@ -93,7 +84,7 @@ describe('replay (real services)', () => {
   }, 600_000);
 
   it('--skip-train reuses the recorded LoRA and still reproduces the images and scores', async () => {
-    const audit = await replayRun(client, deps, runId, { ...opts, skipTrain: true });
+    const audit = await replayRun(client, deps, runId, { ...opts(), skipTrain: true });
     expect(audit.comparisons.find((c) => c.artifact.startsWith('model/'))?.detail).toMatch(/reused/);
     expect(audit.comparisons.some((c) => c.artifact.startsWith('metric train.'))).toBe(false);
     expect(audit.verdict).toBe('identical');
@@ -110,6 +101,6 @@ describe('replay (real services)', () => {
   it('a changed dataset image refuses the replay, naming the file', async () => {
     const victim = path.join(dataRoot, 'polyp', 'polyp-1.jpg');
     await writeFile(victim, await sharp({ create: { width: 33, height: 24, channels: 3, background: '#123456' } }).jpeg().toBuffer());
-    await expect(replayRun(client, deps, runId, { ...opts, skipTrain: true })).rejects.toThrow(/replay of .* refused: 1 dataset file\(s\) changed or missing[^]*polyp-1\.jpg: changed \(sha256 recorded/);
+    await expect(replayRun(client, deps, runId, { ...opts(), skipTrain: true })).rejects.toThrow(/replay of .* refused: 1 dataset file\(s\) changed or missing[^]*polyp-1\.jpg: changed \(sha256 recorded/);
   }, 120_000);
 });
