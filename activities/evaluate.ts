@@ -5,7 +5,8 @@ import path from 'node:path';
 import { activityInfo, heartbeat } from '@temporalio/activity';
 import { findingsOf } from '../datasets/adapters/findings.ts';
 import type { Experiment } from '../experiments/schema.ts';
-import { evaluate as evaluateImages } from '../metrics/index.ts';
+import { defaultRegistry, evaluate as evaluateImages } from '../metrics/index.ts';
+import { memorisation } from '../metrics/memorisation.ts';
 import { runPool } from '../datasets/pool.ts';
 import { withStore, type MetricPoint } from '../store/index.ts';
 import type { BlobRef, DatasetSummary, EvaluationSummary, RunRef } from '../workflows/messages.ts';
@@ -68,12 +69,14 @@ async function imageSets(deps: ActivityDeps, input: EvaluateInput) {
     categories.set(realFiles[i], String(label));
   });
   const fakeFiles: string[] = new Array(fake.length);
+  const fakeBlobs = new Map<string, BlobRef>();
   await runPool(fake.entries(), fetchConcurrency, async ([i, [provenance]]) => {
     const row = JSON.parse(String(provenance)) as ProvenanceRow;
     fakeFiles[i] = await deps.blobs.get(row.blob);
+    fakeBlobs.set(fakeFiles[i], row.blob);
     categories.set(fakeFiles[i], findingsOf([row.prompt]).label ?? 'unlabelled');
   });
-  return { real: realFiles, fake: fakeFiles, categories };
+  return { real: realFiles, fake: fakeFiles, fakeBlobs, categories };
 }
 
 export function evaluateActivity(deps: ActivityDeps) {
@@ -121,8 +124,41 @@ export function evaluateActivity(deps: ActivityDeps) {
     } finally {
       stopBeats();
     }
+    if (input.evaluation.memorisation && !input.rung) points.push(...(await checkMemorisation(deps, input, sets.fake, sets.fakeBlobs, outDir)));
     if (!input.rung) await logRunParams(deps, run, params);
     await logRunMetrics(deps, run, points, input.at);
     return summary;
   };
+}
+
+/** Memorisation: each generated image against the training split; the closest pairs as an artifact the run's page shows. */
+async function checkMemorisation(deps: ActivityDeps, input: EvaluateInput, fakeFiles: string[], fakeBlobs: Map<string, BlobRef>, outDir: string): Promise<MetricPoint[]> {
+  const train = await withStore(
+    deps.paths.store,
+    async (store) => (await store.query(`select sha256, bytes, format, path from images where manifest_hash = ? and split = 'train' order by sha256`, [input.dataset.manifestHash])).rows,
+    { readOnly: true },
+  );
+  const refOf = new Map<string, { sha256: string; size: number; mediaType: string; path?: string }>();
+  const training: string[] = new Array(train.length);
+  await runPool(train.entries(), fetchConcurrency, async ([i, [sha256, bytes, format, source]]) => {
+    const ref = { sha256: String(sha256), size: Number(bytes), mediaType: imageMediaType(String(format)) };
+    training[i] = await deps.blobs.getLocal(ref, [String(source)]);
+    refOf.set(training[i], { ...ref, path: String(source) });
+  });
+  if (training.length === 0) throw new UserError(`evaluation.memorisation: dataset ${input.dataset.name} has no training images to compare with`);
+  const extractor = defaultRegistry(path.join(deps.paths.home, 'extractors')).get(input.evaluation.features);
+  const result = await memorisation({ synthetic: fakeFiles, training, extractor, cacheDir: path.join(deps.paths.home, 'feature-cache') });
+  // blobs, not this node's paths: the page may be written on another cpu node
+  const pairs = result.pairs
+    .map((p) => ({ ...p, synthetic: fakeBlobs.get(p.synthetic), byFeatures: { ...p.byFeatures, training: refOf.get(p.byFeatures.training) }, byPixels: { ...p.byPixels, training: refOf.get(p.byPixels.training) } }))
+    .sort((a, b) => b.byFeatures.cosine - a.byFeatures.cosine);
+  const file = path.join(outDir, 'memorisation.json');
+  await writeFile(file, JSON.stringify({ ...result, pairs }, null, 2));
+  await logRunArtifact(deps, input.run, file, 'memorisation/result.json', 'memorisation');
+  return [
+    { name: 'eval.memorisation.flagged', step: 0, value: result.flagged },
+    { name: 'eval.memorisation.flagged_fraction', step: 0, value: result.flaggedFraction },
+    { name: 'eval.memorisation.max_cosine', step: 0, value: Math.max(...result.pairs.map((p) => p.byFeatures.cosine)) },
+    { name: 'eval.memorisation.max_correlation', step: 0, value: Math.max(...result.pairs.map((p) => p.byPixels.correlation)) },
+  ];
 }

@@ -129,6 +129,12 @@ export const evaluationSchema = z.strictObject({
     .regex(/^[A-Za-z0-9][\w.-]*$/, 'an extractor name')
     .default(DEFAULT_FEATURES)
     .describe('extractor whose feature space the features protocol uses (fd_<extractor>, KID, PRDC)'),
+  memorisation: z
+    .boolean()
+    .default(false)
+    .describe(
+      'also find, for every generated image, its nearest training image by feature cosine (the features extractor) and by 32x32 grayscale correlation (mirrors too); pairs above the thresholds of metrics/memorisation.ts are flagged as copies',
+    ),
 });
 
 export const sweepSchema = z

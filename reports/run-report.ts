@@ -86,6 +86,27 @@ async function evaluationResults(mlflow: MlflowClient, mlflowRunId: string): Pro
   return results;
 }
 
+/** The memorisation check's closest pairs (synthetic beside its nearest training image), when the run made one. */
+async function memorisationView(deps: ReportDeps, mlflowRunId: string, options: RunReportOptions) {
+  const raw = await deps.mlflow.downloadArtifact(mlflowRunId, 'memorisation/result.json').catch(() => null);
+  if (!raw) return null;
+  type Ref = { sha256: string; size: number; mediaType: string; path?: string };
+  const result = JSON.parse(raw.toString('utf8')) as {
+    flagged: number;
+    flaggedFraction: number;
+    thresholds: { cosine: number; correlation: number };
+    pairs: Array<{ synthetic: Ref; byFeatures: { training: Ref; cosine: number }; byPixels: { training: Ref; correlation: number; mirrored: boolean }; flagged: boolean }>;
+  };
+  const pairs = await Promise.all(
+    result.pairs.slice(0, options.perCategory).map(async (p) => ({
+      ...p,
+      syntheticSrc: await thumbnail(await deps.blobs.get(p.synthetic), options.thumbnails),
+      trainingSrc: await thumbnail(await deps.blobs.getLocal(p.byFeatures.training, [p.byFeatures.training.path]), options.thumbnails),
+    })),
+  );
+  return { ...result, pairs, total: result.pairs.length };
+}
+
 function evaluationView(e: EvaluationResult) {
   const keys = Object.keys(e.metrics);
   const isBound = (k: string) => /_(low|high)$/.test(k) && keys.includes(k.replace(/_(low|high)$/, ''));
@@ -120,9 +141,9 @@ export async function renderRunReport(deps: ReportDeps, runId: string, opts: Par
   const options = { ...REPORT_DEFAULTS, ...opts };
   const db = await fromStore(deps.paths, runId, options);
   const mlflowRunId = String(db.run.mlflow_run_id ?? '');
-  const [mlflowRun, evaluation] = mlflowRunId
-    ? await Promise.all([deps.mlflow.getRun(mlflowRunId), evaluationResults(deps.mlflow, mlflowRunId)])
-    : [null, []];
+  const [mlflowRun, evaluation, memorisation] = mlflowRunId
+    ? await Promise.all([deps.mlflow.getRun(mlflowRunId), evaluationResults(deps.mlflow, mlflowRunId), memorisationView(deps, mlflowRunId, options)])
+    : [null, [], null];
   const tags = Object.fromEntries((mlflowRun?.data.tags ?? []).map((t) => [t.key, t.value]));
 
   // training curves
@@ -231,6 +252,7 @@ export async function renderRunReport(deps: ReportDeps, runId: string, opts: Par
       })),
     },
     evaluation: evaluation.map(evaluationView),
+    memorisation,
   });
 }
 

@@ -135,7 +135,7 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
       const made = await onGpu(() => generator.generate({ run, baseModel, generation, prompts, trained, outName: `rungs/step-${step}` }));
       // expandSweep made sure an asha trial has an evaluation section (its features name the space)
       const features = spec.evaluation!.features;
-      const rungEvaluation = { protocols: ['features' as const], byCategory: false, realSplit: 'val' as const, medvqa2025Mode: 'official' as const, features };
+      const rungEvaluation = { protocols: ['features' as const], byCategory: false, realSplit: 'val' as const, medvqa2025Mode: 'official' as const, features, memorisation: false };
       const scored = await evaluation.evaluate({ run, evaluation: rungEvaluation, dataset: progress.dataset!, at: Date.now(), rung: { step, provenance: made.provenance } });
       const score = scored.features?.metrics[featureKidKeys(features).mean];
       if (typeof score !== 'number' || !Number.isFinite(score)) throw ApplicationFailure.nonRetryable(`rung at step ${step}: no KID score`, 'BadInput');

@@ -49,12 +49,19 @@ export interface OnnxNode {
   op: string;
   inputs: string[];
   outputs: string[];
+  /** integer attributes (axis: 1) and integer-list ones (axes: [1]) */
+  attributes?: Record<string, number | number[]>;
+}
+
+/** AttributeProto: name (1), i (3) or ints (8), type (20: INT 2, INTS 7). */
+function attribute(name: string, value: number | number[]): Field {
+  return [5, Array.isArray(value) ? [[1, name], ...value.map((v): Field => [8, v]), [20, 7]] : [[1, name], [3, value], [20, 2]]];
 }
 
 /** Serialises a graph of standard-domain nodes (opset 17) into ModelProto bytes. */
 export function onnxModel(nodes: OnnxNode[], inputs: TensorValue[], outputs: TensorValue[]): Uint8Array {
   const graph: Field[] = [
-    ...nodes.map((n, i): Field => [1, [...n.inputs.map((s): Field => [1, s]), ...n.outputs.map((s): Field => [2, s]), [3, `n${i}`], [4, n.op]]]),
+    ...nodes.map((n, i): Field => [1, [...n.inputs.map((s): Field => [1, s]), ...n.outputs.map((s): Field => [2, s]), [3, `n${i}`], [4, n.op], ...Object.entries(n.attributes ?? {}).map(([k, v]) => attribute(k, v))]]),
     [2, 'medsynth-linalg'],
     ...inputs.map((v): Field => [11, valueInfo(v)]),
     ...outputs.map((v): Field => [12, valueInfo(v)]),

@@ -69,7 +69,7 @@ describe('run report', () => {
         baseModel: { id: 'tiny', resolution: 32 },
         method: { kind: 'lora', steps: 6, batchSize: 2, checkpointEvery: 3, mixedPrecision: 'no', rank: 4 },
         generation: { prompts, seeds, steps: 2, batchSize: 3 },
-        evaluation: { protocols: ['features', 'standard'], realSplit: 'all' },
+        evaluation: { protocols: ['features', 'standard'], realSplit: 'all', memorisation: true },
       }),
     );
     const input = { spec, specHash: specHash(spec), provenance: { gitCommit: 'c0ffee', lockfileHashes: { 'package-lock.json': 'abc' }, specPath: null, medsynthVersion: 'test' }, gpuTaskQueue: `${queue}-gpu` };
@@ -106,6 +106,13 @@ describe('run report', () => {
     expect(await page.locator('h3.protocol').allTextContents()).toEqual(['features', 'standard']);
     expect(await page.locator('table.metrics').first().textContent()).toContain('fd_efficientnet_lite0');
     expect(await page.locator('#dataset').textContent()).toContain(`${tiny.good} images`);
+    // memorisation: every generated image beside its nearest training image, the flagged count said
+    const generated = prompts.length * seeds.length;
+    expect(await page.locator('img.memorised').count()).toBe(Math.min(generated, 8));
+    expect(await page.locator('img.memorised-nearest').count()).toBe(Math.min(generated, 8));
+    expect(await page.locator('#evaluation').textContent()).toMatch(new RegExp(`\\d+ of ${generated} generated images .* flagged as copies`));
+    const flagged = await withStore(paths.store, async (s) => (await s.query(`select value from metrics where run_id = '${result.runId}' and name = 'eval.memorisation.flagged_fraction'`)).rows, { readOnly: true });
+    expect(flagged).toHaveLength(1);
     await mkdir(screenshots, { recursive: true });
     await page.screenshot({ path: path.join(screenshots, 'run-report.png'), fullPage: true });
     expect(existsSync(path.join(screenshots, 'run-report.png'))).toBe(true);
