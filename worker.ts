@@ -15,8 +15,8 @@ export const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', impor
 const queueActivities: Record<TaskQueue, ReadonlyArray<keyof Activities>> = {
   cpu: ['startRun', 'ingest', 'recordDataset', 'prepareTraining', 'recordTraining', 'preparePrompts', 'recordGeneration', 'evaluate', 'finishRun', 'report',
     'startSweep', 'recordTrial', 'finishSweep', 'sweepReport', 'startPromptSearch', 'scorePrompts', 'recordCandidates', 'promptReport',
-    'scanChallenge', 'scoreTeam', 'finishChallenge', 'challengeReport'],
-  gpu: ['train', 'generate'],
+    'scanChallenge', 'scoreTeam', 'finishChallenge', 'challengeReport', 'prepareUtility', 'recordUtility'],
+  gpu: ['train', 'generate', 'classify'],
 };
 
 export interface WorkerConfig {

@@ -13,6 +13,7 @@ import { preparePromptsActivity, prepareTrainingActivity } from './gpu-inputs.ts
 import { recordGenerationActivity, recordTrainingActivity } from './record-gpu-results.ts';
 import { startRunActivity } from './start-run.ts';
 import { challengeActivities } from './challenge.ts';
+import { utilityActivities } from './utility.ts';
 import { promptSearchActivities } from './prompt-search.ts';
 import { sweepRecordActivities } from './sweep-records.ts';
 import { trainActivity } from './train.ts';
@@ -49,6 +50,7 @@ export function createActivities(deps: ActivityDeps) {
     ...sweepRecordActivities(deps),
     ...promptSearchActivities(deps),
     ...challengeActivities(deps),
+    ...utilityActivities(deps),
   };
   return Object.fromEntries(
     Object.entries(activities).map(([name, fn]) => [name, failFastOnUserError(fn as (...a: unknown[]) => Promise<unknown>)]),

@@ -12,7 +12,7 @@ import { UserError } from '../errors.ts';
 export const projectRoot = path.resolve(import.meta.dirname, '..');
 
 export interface TrainerRun {
-  command: 'train' | 'generate';
+  command: 'train' | 'generate' | 'classify';
   job: unknown;
   outDir: string;
   resume?: string;

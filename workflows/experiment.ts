@@ -145,6 +145,7 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
     if (pruned) {
       skip('generate');
       skip('evaluate');
+      skip('utility');
       await tracking.finishRun({ run, status: 'FINISHED', pruned: { ...pruned, ...(train?.checkpoint ? { checkpoint: train.checkpoint.tree } : {}) } });
       const report = await stage('report', () => reporting.report({ run }));
       progress.current = null;
@@ -164,6 +165,14 @@ export async function experiment(input: ExperimentInput): Promise<ExperimentResu
       evaluationSpec && generate
         ? await stage('evaluate', () => evaluation.evaluate({ run, evaluation: evaluationSpec, dataset, at: Date.now() }))
         : skip('evaluate');
+    const utility = spec.utility;
+    if (utility && generate) {
+      await stage('utility', async () => {
+        const data = await tracking.prepareUtility({ run, dataset });
+        const summary = await onGpu(() => trainer.classify({ run, data, utility }));
+        await tracking.recordUtility({ run, summary, at: Date.now() });
+      });
+    } else skip('utility');
     await tracking.finishRun({ run, status: 'FINISHED' });
     // the page shows the run as it ended, so it is written after the run is recorded FINISHED
     const report = await stage('report', () => reporting.report({ run }));

@@ -6,7 +6,7 @@ import type { TrialOf } from './sweep-messages.ts';
 
 export type { BlobRef } from '../artifacts/blob-store.ts';
 
-export const stageNames = ['track', 'ingest', 'record', 'train', 'generate', 'evaluate', 'report'] as const;
+export const stageNames = ['track', 'ingest', 'record', 'train', 'generate', 'evaluate', 'utility', 'report'] as const;
 export type StageName = (typeof stageNames)[number];
 export type StageState = 'pending' | 'running' | 'done' | 'skipped' | 'failed' | 'cancelled';
 

@@ -65,11 +65,13 @@ describe('run report', () => {
     const spec = resolveSpecPaths(
       parseSpec({
         name: 'report-test',
-        dataset: { format: 'class-folders', path: tiny.root },
+        // a test split of 1 image per class at least: the utility stage tests on it
+        dataset: { format: 'class-folders', path: tiny.root, splits: { train: 0.6, val: 0.2, test: 0.2, seed: 0 } },
         baseModel: { id: 'tiny', resolution: 32 },
         method: { kind: 'lora', steps: 6, batchSize: 2, checkpointEvery: 3, mixedPrecision: 'no', rank: 4 },
         generation: { prompts, seeds, steps: 2, batchSize: 3 },
         evaluation: { protocols: ['features', 'standard'], realSplit: 'all', memorisation: true },
+        utility: { seeds: [0, 1], epochs: 1, resolution: 32, batchSize: 8 },
       }),
     );
     const input = { spec, specHash: specHash(spec), provenance: { gitCommit: 'c0ffee', lockfileHashes: { 'package-lock.json': 'abc' }, specPath: null, medsynthVersion: 'test' }, gpuTaskQueue: `${queue}-gpu` };
@@ -113,6 +115,10 @@ describe('run report', () => {
     expect(await page.locator('#evaluation').textContent()).toMatch(new RegExp(`\\d+ of ${generated} generated images .* flagged as copies`));
     const flagged = await withStore(paths.store, async (s) => (await s.query(`select value from metrics where run_id = '${result.runId}' and name = 'eval.memorisation.flagged_fraction'`)).rows, { readOnly: true });
     expect(flagged).toHaveLength(1);
+    // the utility stage: three regimes, tested on the real test split, recorded in DuckDB
+    expect(await page.locator('table.utility tr').count()).toBe(4);
+    const utility = await withStore(paths.store, async (s) => (await s.query(`select name from metrics where run_id = '${result.runId}' and name like 'utility.%accuracy' order by name`)).rows.map((r) => r[0]), { readOnly: true });
+    expect(utility).toEqual(['utility.real.accuracy', 'utility.real_synthetic.accuracy', 'utility.synthetic.accuracy']);
     await mkdir(screenshots, { recursive: true });
     await page.screenshot({ path: path.join(screenshots, 'run-report.png'), fullPage: true });
     expect(existsSync(path.join(screenshots, 'run-report.png'))).toBe(true);

@@ -29,10 +29,12 @@ def parse_args(argv: list[str] | None):
         prog="python -m medsynth_trainer", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for name in ("train", "generate"):
+    for name in ("train", "generate", "classify"):
         sub = commands.add_parser(name, help=f"run a {name} job")
         sub.add_argument("--spec", type=Path, required=True, help="the job as JSON")
         sub.add_argument("--out", type=Path, required=True, help="output directory (created)")
+        if name == "classify":
+            continue
         if name == "train":
             sub.add_argument("--resume", help='checkpoint directory, or "latest" (the newest under --out, if any)')
             sub.add_argument("--keep-checkpoints", type=int, default=0, help="keep only the newest N (0: all)")
@@ -104,6 +106,11 @@ def run(args, argv: list[str], events: EventStream) -> None:
         from .train import run_train
 
         run_train(job, args.out, events, resume, args.keep_checkpoints, inputs)
+    elif args.command == "classify":
+        quiet_libraries()
+        from .classify import run_classify
+
+        run_classify(job, args.out, events)
     else:
         quiet_libraries()
         from .generate import run_generate

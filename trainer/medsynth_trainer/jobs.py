@@ -14,7 +14,7 @@ from jsonschema import Draft202012Validator
 from .errors import BadInput
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
-KINDS = ("train", "generate")
+KINDS = ("train", "generate", "classify")
 
 
 @lru_cache
