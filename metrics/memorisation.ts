@@ -2,15 +2,14 @@
 // by two measures: the cosine of their features in the trained extractor's space (the evaluation
 // engine's cached features), and the Pearson correlation of their 32x32 grayscale pixels (the
 // synthetic image also mirrored: a flipped copy is a copy). A pair above either threshold is
-// flagged. The nearest-neighbour search is one ONNX graph (MatMul, ReduceMax, ArgMax) run by
+// flagged. The nearest-neighbour search is one ONNX graph (Gemm with B transposed, ReduceMax, ArgMax) run by
 // onnxruntime's CPU kernels, in blocks of queries.
 import os from 'node:os';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { extractSets } from './evaluate.ts';
 import type { ExtractorSpec } from './extractors/registry.ts';
-import type { FeatureMatrix } from './features/feature-matrix.ts';
-import { ONNX_FLOAT, onnxModel } from './linalg/onnx-graph.ts';
+import { ONNX_FLOAT, onnxModel, type OnnxNode } from './linalg/onnx-graph.ts';
 
 /** The thresholds, documented with their reason (calibrated on kvasir-mini, see the test). */
 export const MEMORISATION_DEFAULTS = {
@@ -35,17 +34,26 @@ export interface Nearest {
 }
 
 let session: Promise<ort.InferenceSession> | undefined;
+/** Cosines of unit rows, their maximum and its index, per query row; rows are normalised inside (a zero row stays zero: its norm is floored at eps). */
 function nnSession(): Promise<ort.InferenceSession> {
+  const unit = (x: string): OnnxNode[] => [
+    { op: 'ReduceL2', inputs: [x], outputs: [`${x}_norm`], attributes: { axes: [1], keepdims: 1 } },
+    { op: 'Max', inputs: [`${x}_norm`, 'eps'], outputs: [`${x}_floor`] },
+    { op: 'Div', inputs: [x, `${x}_floor`], outputs: [`${x}_unit`] },
+  ];
   session ??= ort.InferenceSession.create(
     onnxModel(
       [
-        { op: 'MatMul', inputs: ['q', 'bt'], outputs: ['s'] },
+        ...unit('q'),
+        ...unit('b'),
+        { op: 'Gemm', inputs: ['q_unit', 'b_unit'], outputs: ['s'], attributes: { transB: 1 } },
         { op: 'ReduceMax', inputs: ['s'], outputs: ['max'], attributes: { axes: [1], keepdims: 0 } },
         { op: 'ArgMax', inputs: ['s'], outputs: ['arg'], attributes: { axis: 1, keepdims: 0 } },
       ],
       [
         { name: 'q', elemType: ONNX_FLOAT, dims: ['m', 'd'] },
-        { name: 'bt', elemType: ONNX_FLOAT, dims: ['d', 'n'] },
+        { name: 'b', elemType: ONNX_FLOAT, dims: ['n', 'd'] },
+        { name: 'eps', elemType: ONNX_FLOAT, dims: [] },
       ],
       [
         { name: 'max', elemType: ONNX_FLOAT, dims: ['m'] },
@@ -60,26 +68,26 @@ function nnSession(): Promise<ort.InferenceSession> {
 /** Rows scaled to unit length (zero rows stay zero), as one row-major Float32Array. */
 export function unitRows(data: Float32Array, rows: number, dim: number): Float32Array {
   const out = new Float32Array(data.length);
-  for (let r = 0; r < rows; r++) {
+  for (let r = 0, o = 0; r < rows; r++, o += dim) {
     let norm = 0;
-    for (let j = 0; j < dim; j++) norm += data[r * dim + j]! ** 2;
-    const scale = norm > 0 ? 1 / Math.sqrt(norm) : 0;
-    for (let j = 0; j < dim; j++) out[r * dim + j] = data[r * dim + j]! * scale;
+    for (let j = o; j < o + dim; j++) norm += data[j]! * data[j]!;
+    if (norm === 0) continue;
+    const scale = 1 / Math.sqrt(norm);
+    for (let j = o; j < o + dim; j++) out[j] = data[j]! * scale;
   }
   return out;
 }
 
-/** For each query row, the base row of largest dot product and that product (rows given unit length: the cosine). */
-export async function nearestByDot(query: Float32Array, m: number, base: Float32Array, n: number, dim: number, block = MEMORISATION_DEFAULTS.block): Promise<Nearest> {
-  const bt = new Float32Array(dim * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < dim; j++) bt[j * n + i] = base[i * dim + j]!;
+/** For each query row, the base row of largest cosine, and that cosine. */
+export async function nearestByCosine(query: Float32Array, m: number, base: Float32Array, n: number, dim: number, block = MEMORISATION_DEFAULTS.block): Promise<Nearest> {
   const s = await nnSession();
-  const baseTensor = new ort.Tensor('float32', bt, [dim, n]);
+  const baseTensor = new ort.Tensor('float32', base, [n, dim]);
+  const eps = new ort.Tensor('float32', Float32Array.of(1e-12), []);
   const index = new Int32Array(m);
   const value = new Float32Array(m);
   for (let start = 0; start < m; start += block) {
     const rows = Math.min(block, m - start);
-    const out = await s.run({ q: new ort.Tensor('float32', query.subarray(start * dim, (start + rows) * dim), [rows, dim]), bt: baseTensor });
+    const out = await s.run({ q: new ort.Tensor('float32', query.subarray(start * dim, (start + rows) * dim), [rows, dim]), b: baseTensor, eps });
     const arg = out.arg!.data as BigInt64Array;
     value.set(out.max!.data as Float32Array, start);
     for (let i = 0; i < rows; i++) index[start + i] = Number(arg[i]);
@@ -116,9 +124,6 @@ export interface MemorisationResult {
   warnings: string[];
 }
 
-/** Unit rows of one feature matrix. */
-const unit = (m: FeatureMatrix) => unitRows(Float32Array.from(m.toFloat64()), m.rows, m.dim);
-
 export async function memorisation(opts: {
   synthetic: string[];
   training: string[];
@@ -132,7 +137,7 @@ export async function memorisation(opts: {
   const sets = await extractSets(opts.extractor, { real: opts.training, fake: opts.synthetic }, { protocol: 'memorisation', cacheDir: opts.cacheDir, onProgress: (p) => opts.onProgress?.({ done: p.done, total: p.total }) });
   const train = sets.real.features.get(opts.extractor.featureOutput)!;
   const synth = sets.fake.features.get(opts.extractor.featureOutput)!;
-  const byFeatures = await nearestByDot(unit(synth), synth.rows, unit(train), train.rows, train.dim);
+  const byFeatures = await nearestByCosine(Float32Array.from(synth.toFloat64()), synth.rows, Float32Array.from(train.toFloat64()), train.rows, train.dim);
 
   const side = MEMORISATION_DEFAULTS.pixels ** 2;
   const trainPixels = new Float32Array(sets.real.paths.length * side);
@@ -143,7 +148,7 @@ export async function memorisation(opts: {
     queries.set(v, 2 * i * side);
     queries.set(mirrored, (2 * i + 1) * side);
   }
-  const byPixels = await nearestByDot(queries, 2 * sets.fake.paths.length, trainPixels, sets.real.paths.length, side);
+  const byPixels = await nearestByCosine(queries, 2 * sets.fake.paths.length, trainPixels, sets.real.paths.length, side);
 
   const pairs = sets.fake.paths.map((synthetic, i): MemorisationPair => {
     const mirrored = byPixels.value[2 * i + 1]! > byPixels.value[2 * i]!;

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { defaultRegistry } from '../../metrics/extractors/builtin.ts';
-import { memorisation, nearestByDot, unitRows } from '../../metrics/memorisation.ts';
+import { memorisation, nearestByCosine, unitRows } from '../../metrics/memorisation.ts';
 import { NumpyRandomState } from '../../metrics/random/numpy-random-state.ts';
 import { hasKvasir, kvasirImages, python, tempDir, trainedExtractorDir, writeNpy } from './helpers.ts';
 
@@ -19,7 +19,7 @@ describe('nearest neighbours', () => {
     const [m, n, d] = [300, 500, 64];
     const q = unitRows(Float32Array.from({ length: m * d }, () => rng.interval(2000) / 1000 - 1), m, d);
     const b = unitRows(Float32Array.from({ length: n * d }, () => rng.interval(2000) / 1000 - 1), n, d);
-    const ours = await nearestByDot(q, m, b, n, d, 128);
+    const ours = await nearestByCosine(q, m, b, n, d, 128);
     const dir = await tempDir();
     await writeNpy(path.join(dir, 'q.npy'), q, [m, d]);
     await writeNpy(path.join(dir, 'b.npy'), b, [n, d]);
