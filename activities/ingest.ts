@@ -68,6 +68,7 @@ export function ingestActivity({ paths, blobs }: ActivityDeps) {
         candidates: result.stats.candidates,
         duplicatesMerged: result.stats.duplicatesMerged,
         rejected: result.stats.rejected,
+        hiddenSkipped: result.stats.hiddenSkipped,
         bySplit: result.stats.bySplit,
         byLabel: result.stats.byLabel,
         rejects: summariseRejects(result.rejects),

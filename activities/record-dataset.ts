@@ -17,6 +17,7 @@ export function datasetMetrics(d: DatasetSummary): Array<{ name: string; value: 
     { name: 'dataset.candidates', value: d.candidates, category: '' },
     { name: 'dataset.duplicates_merged', value: d.duplicatesMerged, category: '' },
     { name: 'dataset.rejected', value: d.rejected, category: '' },
+    { name: 'dataset.hidden_skipped', value: d.hiddenSkipped ?? 0, category: '' },
     ...Object.entries(d.bySplit).map(([split, n]) => ({ name: 'dataset.split_images', value: n, category: split })),
     ...Object.entries(d.byLabel).map(([label, n]) => ({ name: 'dataset.label_images', value: n, category: label })),
   ];

@@ -15,12 +15,23 @@ import type { ActivityDeps } from './deps.ts';
  * so timestamps must not depend on when that happens: each point is stamped `origin + step` ms,
  * with `origin` fixed by the workflow.
  */
+/**
+ * An MLflow metric key for a point: labels and categories are data (any text), MLflow names are
+ * not (letters, digits, _ - . space : / only), so every other character becomes _x<hex>_
+ * ("(none)" -> "_x28_none_x29_"). DuckDB keeps the category as it is.
+ */
+export function mlflowMetricKey(name: string, category?: string): string {
+  if (!category) return name;
+  const safe = [...category].map((c) => (/[A-Za-z0-9_\-. :/]/.test(c) ? c : `_x${c.codePointAt(0)!.toString(16)}_`)).join('');
+  return `${name}.${safe}`;
+}
+
 export async function logMlflowMetrics({ mlflow }: Pick<ActivityDeps, 'mlflow'>, run: RunRef, points: MetricPoint[], origin: number): Promise<void> {
   if (points.length === 0) return;
   await mlflow.logBatch({
     runId: run.mlflowRunId,
     metrics: points.map((p) => ({
-      key: p.category ? `${p.name}.${p.category}` : p.name,
+      key: mlflowMetricKey(p.name, p.category),
       value: p.value,
       step: p.step,
       timestamp: origin + p.step,

@@ -7,7 +7,7 @@ export function formatResult(result: ExperimentResult, stack: Stack): string {
   const d = result.dataset;
   const lines = [
     `dataset ${d.name} (${d.format}) version ${d.manifestHash.slice(0, 16)}`,
-    `  ${d.images} images from ${d.candidates} candidates; ${d.duplicatesMerged} exact duplicates merged; ${d.rejected} rejected`,
+    `  ${d.images} images from ${d.candidates} candidates; ${d.duplicatesMerged} exact duplicates merged; ${d.rejected} rejected${d.hiddenSkipped ? `; ${d.hiddenSkipped} hidden entries (dotfiles, __MACOSX) skipped` : ''}`,
     `  splits: ${Object.entries(d.bySplit).map(([s, n]) => `${s} ${n}`).join(', ')}`,
     `  labels: ${Object.entries(d.byLabel).map(([l, n]) => `${l} ${n}`).join(', ') || '(none)'}`,
   ];

@@ -30,6 +30,8 @@ export interface Listing {
   /** File-level rejects found while listing (bad CSV rows, unsafe archive entries, ...). */
   rejects: RejectRow[];
   promptSets: PromptSet[];
+  /** hidden entries (dotfiles, __MACOSX) skipped while listing */
+  hidden?: number;
   /** Releases open archives / database handles; called after the last candidate was read. */
   close(): Promise<void>;
 }

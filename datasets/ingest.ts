@@ -59,6 +59,7 @@ export async function ingestDataset(spec: DatasetSpec, opts: IngestOptions = {})
         accepted: rows.length,
         duplicatesMerged: images.length - rows.length,
         rejected: rejects.length,
+        hiddenSkipped: listing.hidden ?? 0,
         byLabel: countBy(rows, (row) => row.label ?? UNLABELLED),
         bySplit: { train: 0, val: 0, test: 0, ...countBy(rows, (row) => row.split) } as Record<Split, number>,
       },

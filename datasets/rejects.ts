@@ -11,6 +11,7 @@ export const RejectReason = {
   tooLarge: 'too-large',
   unreadable: 'unreadable',
   pathTraversal: 'path-traversal',
+  pathEscape: 'path-escape',
   missingFile: 'missing-file',
   unsupportedExtension: 'unsupported-extension',
   duplicateEntry: 'duplicate-entry',

@@ -58,6 +58,8 @@ export interface IngestResult {
     accepted: number;
     duplicatesMerged: number;
     rejected: number;
+    /** hidden entries (dotfiles, __MACOSX) skipped while listing */
+    hiddenSkipped: number;
     byLabel: Record<string, number>;
     bySplit: Record<Split, number>;
   };

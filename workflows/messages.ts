@@ -48,6 +48,8 @@ export interface DatasetSummary {
   candidates: number;
   duplicatesMerged: number;
   rejected: number;
+  /** hidden entries (dotfiles, __MACOSX) skipped, never candidates */
+  hiddenSkipped: number;
   bySplit: Record<string, number>;
   byLabel: Record<string, number>;
   rejects: RejectSummary[];

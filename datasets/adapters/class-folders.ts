@@ -6,7 +6,7 @@ import { fileCandidate, labelFacts } from '../candidate.ts';
 import type { Candidate, Listing } from '../candidate.ts';
 import { noImagesError, resolveDatasetPath } from '../dataset-path.ts';
 import { BadInputError } from '../errors.ts';
-import { isImageName, walkFiles } from '../image-files.ts';
+import { escapeRejects, isImageName, walkTree } from '../image-files.ts';
 import { listZipEntries } from './zip-entries.ts';
 
 const EXPECTED =
@@ -23,10 +23,11 @@ export async function listClassFolders(spec: DatasetSpec, signal?: AbortSignal):
   if (stats.isFile() && absolute.toLowerCase().endsWith('.zip')) return listZippedClassFolders(absolute, signal);
   if (!stats.isDirectory()) throw new BadInputError(`${absolute} is neither a folder nor a .zip; expected ${EXPECTED}`);
 
-  const images = (await walkFiles(absolute, signal)).filter(isImageName);
-  if (images.length === 0) throw noImagesError(absolute, EXPECTED);
+  const walk = await walkTree(absolute, signal);
+  const images = walk.files.filter(isImageName);
+  if (images.length === 0 && walk.escapes.length === 0) throw noImagesError(absolute, EXPECTED);
   const candidates = images.map((rel) => fileCandidate(path.join(absolute, rel), labelFacts(classOf(rel))));
-  return listing(absolute, path.basename(absolute), candidates, [], async () => {});
+  return { ...listing(absolute, path.basename(absolute), candidates, escapeRejects(absolute, walk), async () => {}), hidden: walk.hidden };
 }
 
 async function listZippedClassFolders(zipPath: string, signal?: AbortSignal): Promise<Listing> {

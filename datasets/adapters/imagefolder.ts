@@ -8,7 +8,7 @@ import { fileCandidate, noFacts } from '../candidate.ts';
 import type { Listing } from '../candidate.ts';
 import { noImagesError, resolveDatasetFolder } from '../dataset-path.ts';
 import { BadInputError } from '../errors.ts';
-import { isImageName, walkFiles } from '../image-files.ts';
+import { escapeRejects, isImageName, walkTree } from '../image-files.ts';
 import { RejectReason, reject } from '../rejects.ts';
 import type { RejectRow } from '../types.ts';
 import { safeRelativePath } from '../safe-path.ts';
@@ -20,7 +20,8 @@ const EXPECTED = `an imagefolder: images plus ${METADATA} (one {"file_name": ...
 
 export async function listImagefolder(spec: DatasetSpec, signal?: AbortSignal): Promise<Listing> {
   const root = await resolveDatasetFolder(spec, EXPECTED);
-  const files = await walkFiles(root, signal);
+  const walk = await walkTree(root, signal);
+  const files = walk.files;
   const metadataFiles = files.filter((rel) => path.posix.basename(rel) === METADATA);
   if (metadataFiles.length === 0) {
     throw new BadInputError(`${root} has no ${METADATA}; expected ${EXPECTED} (use format class-folders for plain class folders)`);
@@ -30,7 +31,7 @@ export async function listImagefolder(spec: DatasetSpec, signal?: AbortSignal): 
 
   const { byImage, rejects } = await readMetadata(root, metadataFiles, new Set(images));
   const candidates = images.map((rel) => fileCandidate(path.join(root, rel), byImage.get(rel)?.facts ?? noFacts()));
-  return { source: root, name: path.basename(root), total: candidates.length, candidates, rejects, promptSets: [], close: async () => {} };
+  return { source: root, name: path.basename(root), total: candidates.length, candidates, rejects: [...escapeRejects(root, walk), ...rejects], promptSets: [], close: async () => {}, hidden: walk.hidden };
 }
 
 async function readMetadata(root: string, metadataFiles: readonly string[], images: ReadonlySet<string>) {

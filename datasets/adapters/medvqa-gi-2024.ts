@@ -8,7 +8,7 @@ import { fileCandidate } from '../candidate.ts';
 import type { Listing } from '../candidate.ts';
 import { noImagesError, resolveDatasetFolder } from '../dataset-path.ts';
 import { BadInputError } from '../errors.ts';
-import { isImageName, walkFiles } from '../image-files.ts';
+import { escapeRejects, isImageName, walkTree } from '../image-files.ts';
 import { RejectReason, reject } from '../rejects.ts';
 import type { PromptSet, RejectRow } from '../types.ts';
 import { findingsOf } from './findings.ts';
@@ -22,15 +22,15 @@ const TEST_PROMPTS = 'test-prompts';
 export async function listMedvqaGi2024(spec: DatasetSpec, signal?: AbortSignal): Promise<Listing> {
   const root = await resolveDatasetFolder(spec, EXPECTED);
   const imagesDir = path.join(root, 'images');
-  const files = await walkFiles(imagesDir, signal).catch((error: NodeJS.ErrnoException) => {
+  const walk = await walkTree(imagesDir, signal).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT' || error.code === 'ENOTDIR') throw new BadInputError(`${root} has no images/ folder; expected ${EXPECTED}`);
     throw error;
   });
-  const images = files.filter(isImageName);
+  const images = walk.files.filter(isImageName);
   if (images.length === 0) throw noImagesError(imagesDir, EXPECTED);
 
   const csv = await readPromptCsv(path.join(root, 'prompt-gt.csv'));
-  const rejects = [...csv.rejects, ...unmatchedRows(csv.byFile, new Set(images))];
+  const rejects = [...escapeRejects(imagesDir, walk), ...csv.rejects, ...unmatchedRows(csv.byFile, new Set(images))];
   const candidates = images.map((rel) => {
     const prompts = csv.byFile.get(rel)?.prompts ?? [];
     return fileCandidate(path.join(imagesDir, rel), { ...findingsOf(prompts), prompts, extra: null });
@@ -42,7 +42,7 @@ export async function listMedvqaGi2024(spec: DatasetSpec, signal?: AbortSignal):
     if ('prompts' in read) promptSets.push(read);
     else rejects.push(read);
   }
-  return { source: root, name: path.basename(root), total: candidates.length, candidates, rejects, promptSets, close: async () => {} };
+  return { source: root, name: path.basename(root), total: candidates.length, candidates, rejects, promptSets, close: async () => {}, hidden: walk.hidden };
 }
 
 function unmatchedRows(byFile: PromptCsv['byFile'], images: ReadonlySet<string>): RejectRow[] {

@@ -29,11 +29,19 @@ export interface PromptCsv {
 
 export async function readPromptCsv(csvPath: string): Promise<PromptCsv> {
   const result: PromptCsv = { byFile: new Map(), rows: 0, rejects: [] };
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(csvPath, 'utf8');
+    bytes = await readFile(csvPath);
   } catch {
     result.rejects.push(reject(csvPath, RejectReason.missingFile, 'prompt-gt.csv not found; images are ingested without prompts'));
+    return result;
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    // read as UTF-8 anyway, a Latin-1 file would give prompts with replacement characters
+    result.rejects.push(reject(csvPath, RejectReason.csvUnreadable, 'not UTF-8 text (Latin-1 or another encoding?): save it as UTF-8; images are ingested without prompts'));
     return result;
   }
   // The header decides first: a file with another delimiter may not even parse with ours.

@@ -77,6 +77,7 @@ export function sampleIngestResult(): IngestResult {
       accepted: 3,
       duplicatesMerged: 1,
       rejected: 2,
+      hiddenSkipped: 0,
       byLabel: { polyps: 1, 'ulcerative-colitis': 1 },
       bySplit: { train: 1, val: 1, test: 1 },
     },
@@ -109,6 +110,6 @@ export function largeIngestResult(n: number): IngestResult {
     rejects: [],
     promptSets: [],
     manifestHash: 'e'.repeat(64),
-    stats: { candidates: n, accepted: n, duplicatesMerged: 0, rejected: 0, byLabel: {}, bySplit: { train: 0, val: 0, test: 0 } },
+    stats: { candidates: n, accepted: n, duplicatesMerged: 0, rejected: 0, hiddenSkipped: 0, byLabel: {}, bySplit: { train: 0, val: 0, test: 0 } },
   };
 }
