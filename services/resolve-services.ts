@@ -1,11 +1,13 @@
 import { resolve } from 'node:path';
+import { UserError } from '../errors.ts';
 import { externalServers } from './external.ts';
 import { isOurProcess } from './processes.ts';
 import { readServicesState } from './services-state.ts';
 import type { ServiceEndpoints } from './types.ts';
 
+// a user's fix (start the services), so a UserError: one line, exit 1, no stack trace
 const notRunning = (what: string, envVar: string, stateDir: string) =>
-  new Error(`${what} is not running for ${stateDir}: start it with \`medsynth services up\`, or set ${envVar} to use an existing server`);
+  new UserError(`${what} is not running for ${stateDir}: start it with \`medsynth services up\`, or set ${envVar} to use an existing server`);
 
 /**
  * Where to connect: the env's external servers first, else the local ones recorded by

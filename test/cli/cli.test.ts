@@ -71,6 +71,15 @@ describe('medsynth CLI: user errors are one clear line, never a stack trace', ()
     expect(out.stderr).not.toMatch(/^\s+at /m);
   });
 
+  it('status before services up: one line naming the fix, exit 1, no stack trace (the most common first error)', async () => {
+    const home = await mkdtemp(path.join(os.tmpdir(), 'medsynth-nohome-'));
+    const out = await medsynth(['status'], { MEDSYNTH_HOME: home, TEMPORAL_ADDRESS: '', MLFLOW_TRACKING_URI: '' });
+    expect(out.code).toBe(1);
+    expect(out.stderr.trim()).toMatch(/^error: Temporal is not running for .*: start it with `medsynth services up`, or set TEMPORAL_ADDRESS/);
+    expect(out.stderr.trim().split('\n')).toHaveLength(1);
+    expect(out.stderr).not.toMatch(/internal error|^\s+at /m);
+  });
+
   it('prompts --dry-run names the search and its model run and fills in the defaults', async () => {
     const out = await medsynth(['prompts', 'experiments/examples/tiny-prompts.yaml', '--dry-run', '--id', 'ps']);
     expect(out.code).toBe(0);
