@@ -73,7 +73,7 @@ export interface LiveState {
   status: string;
   progress: ExperimentProgress | null;
   /** heartbeat details of running activities, by activity type */
-  activityProgress: Record<string, { done: number; total: number }>;
+  activityProgress: Record<string, { done?: number; step?: number; total: number }>;
 }
 
 /** One look at a running (or finished) experiment: its query state and its activities' heartbeats. */

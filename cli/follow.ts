@@ -30,7 +30,9 @@ export function stageViews(live: LiveState, totals: Map<StageName, number>): Sta
     const hb = live.activityProgress[stageActivity[stage]];
     if (hb?.total) totals.set(stage, hb.total);
     const total = Math.max(1, totals.get(stage) ?? 1);
-    return { stage, state, total, done: state === 'done' ? total : Math.min(total, hb?.done ?? 0) };
+    // most activities heartbeat {done, total}; training heartbeats {step, total, checkpoint}
+    const done = hb?.done ?? hb?.step ?? 0;
+    return { stage, state, total, done: state === 'done' ? total : Math.min(total, done) };
   });
 }
 
