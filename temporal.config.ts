@@ -19,9 +19,13 @@ export const nonRetryableErrorTypes = ['BadInput'];
 // cpu activities name no task queue: they run on the queue of the workflow that calls them (cpu
 // in production, a private queue per test file). gpu activities will name taskQueues.gpu.
 
-/** Short bookkeeping calls to DuckDB and MLflow. */
+/**
+ * Short bookkeeping calls to DuckDB and MLflow. They heartbeat while they run (activities/index.ts),
+ * so a worker that dies in one is noticed after heartbeatTimeout, not the start-to-close timeout.
+ */
 export const trackingActivity: ActivityOptions = {
   startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '20 seconds',
   retry: {
     initialInterval: '1 second',
     backoffCoefficient: 2,

@@ -1,6 +1,8 @@
 // Every activity, built from injected dependencies (createActivities) so tests can point them at
 // their own servers and folders. Workflows import only the type.
+import { activityInfo } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { keepHeartbeating } from './heartbeat.ts';
 import { UserError, userErrorType } from '../errors.ts';
 import type { ActivityDeps } from './deps.ts';
 import { evaluateActivity } from './evaluate.ts';
@@ -33,6 +35,41 @@ function failFastOnUserError<A extends unknown[], R>(activity: (...args: A) => P
   };
 }
 
+/**
+ * The bookkeeping activities (temporal.config.ts trackingActivity): short DuckDB and MLflow writes.
+ * They heartbeat on a timer while they run, so a worker that dies in one is noticed within the
+ * heartbeat timeout instead of the whole start-to-close timeout. Workflows reach them only through
+ * the BookkeepingActivities type, so one missing here does not compile.
+ */
+export const bookkeeping = [
+  'startRun', 'recordDataset', 'prepareTraining', 'recordTraining', 'preparePrompts', 'recordGeneration', 'finishRun',
+  'startSweep', 'recordTrial', 'finishSweep', 'startPromptSearch', 'recordCandidates', 'scanChallenge', 'finishChallenge',
+  'prepareUtility', 'recordUtility',
+] as const;
+
+/** The activity's heartbeat timeout, or null when called outside an activity (tests, scripts). */
+function inActivity(): { heartbeatTimeoutMs?: number } | null {
+  try {
+    return activityInfo();
+  } catch {
+    return null;
+  }
+}
+
+/** Heartbeats (no details) on a timer while `activity` runs as an activity. */
+export function heartbeatWhileRunning<A extends unknown[], R>(activity: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+  return async (...args) => {
+    const info = inActivity();
+    if (!info) return activity(...args);
+    const stop = keepHeartbeating(() => undefined, info.heartbeatTimeoutMs);
+    try {
+      return await activity(...args);
+    } finally {
+      stop();
+    }
+  };
+}
+
 export function createActivities(deps: ActivityDeps) {
   const activities = {
     startRun: startRunActivity(deps),
@@ -52,10 +89,15 @@ export function createActivities(deps: ActivityDeps) {
     ...challengeActivities(deps),
     ...utilityActivities(deps),
   };
+  const beating = new Set<string>(bookkeeping);
   return Object.fromEntries(
-    Object.entries(activities).map(([name, fn]) => [name, failFastOnUserError(fn as (...a: unknown[]) => Promise<unknown>)]),
+    Object.entries(activities).map(([name, fn]) => {
+      const failFast = failFastOnUserError(fn as (...a: unknown[]) => Promise<unknown>);
+      return [name, beating.has(name) ? heartbeatWhileRunning(failFast) : failFast];
+    }),
   ) as typeof activities;
 }
 
 export type Activities = ReturnType<typeof createActivities>;
+export type BookkeepingActivities = Pick<Activities, (typeof bookkeeping)[number]>;
 export { nodeDeps, type ActivityDeps } from './deps.ts';

@@ -5,13 +5,13 @@
 // most gpuSlots teams are in flight. A team whose weights the sandboxed trainer refuses (another
 // model's LoRA) is rejected with that reason; the others are ranked.
 import { ApplicationFailure, condition, executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { Activities } from '../activities/index.ts';
+import type { Activities, BookkeepingActivities } from '../activities/index.ts';
 import { rootMessage, userErrorType } from '../errors.ts';
 import { evaluateActivity, experimentExecutionTimeout, generateActivity, reportActivity, trackingActivity } from '../temporal.config.ts';
 import type { ChallengeInput, ChallengeResult, TeamState } from './challenge-messages.ts';
 import type { SweepRef } from './sweep-messages.ts';
 
-const tracking = proxyActivities<Activities>(trackingActivity);
+const tracking = proxyActivities<BookkeepingActivities>(trackingActivity);
 const scoring = proxyActivities<Activities>(evaluateActivity);
 const reporting = proxyActivities<Activities>(reportActivity);
 

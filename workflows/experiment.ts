@@ -10,7 +10,7 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities/index.ts';
+import type { Activities, BookkeepingActivities } from '../activities/index.ts';
 import { rootMessage } from '../errors.ts';
 import { evaluateActivity, generateActivity, ingestActivity, reportActivity, trackingActivity, trainActivity } from '../temporal.config.ts';
 import {
@@ -26,7 +26,7 @@ import {
 import { acquireGpuSlot, gpuSlotGranted, releaseGpuSlot, rungDecision, rungReached } from './sweep-messages.ts';
 import { featureKidKeys } from '../metrics/keys.ts';
 
-const tracking = proxyActivities<Activities>(trackingActivity);
+const tracking = proxyActivities<BookkeepingActivities>(trackingActivity);
 const ingestion = proxyActivities<Activities>(ingestActivity);
 const evaluation = proxyActivities<Activities>(evaluateActivity);
 const reporting = proxyActivities<Activities>(reportActivity);

@@ -5,7 +5,7 @@
 // category's real val images (trained feature space), and keeps the best 1/eta. A worker that
 // dies loses nothing: the child, generation (resumable) and scoring (idempotent) replay.
 import { ApplicationFailure, CancellationScope, executeChild, isCancellation, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { Activities } from '../activities/index.ts';
+import type { Activities, BookkeepingActivities } from '../activities/index.ts';
 import { rootMessage } from '../errors.ts';
 import { planHalving, rankCandidates, survivors, type HalvingRound } from '../prompts/halving.ts';
 import { evaluateActivity, experimentExecutionTimeout, generateActivity, reportActivity, trackingActivity } from '../temporal.config.ts';
@@ -20,7 +20,7 @@ import {
   type PromptSearchResult,
 } from './prompt-search-messages.ts';
 
-const tracking = proxyActivities<Activities>(trackingActivity);
+const tracking = proxyActivities<BookkeepingActivities>(trackingActivity);
 const scoring = proxyActivities<Activities>(evaluateActivity);
 const reporting = proxyActivities<Activities>(reportActivity);
 

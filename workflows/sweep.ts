@@ -14,7 +14,7 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities/index.ts';
+import type { Activities, BookkeepingActivities } from '../activities/index.ts';
 import { rootMessage } from '../errors.ts';
 import { experimentExecutionTimeout, reportActivity, trackingActivity } from '../temporal.config.ts';
 import type { experiment } from './experiment.ts';
@@ -33,7 +33,7 @@ import {
   type TrialState,
 } from './sweep-messages.ts';
 
-const tracking = proxyActivities<Activities>(trackingActivity);
+const tracking = proxyActivities<BookkeepingActivities>(trackingActivity);
 const reporting = proxyActivities<Activities>(reportActivity);
 
 /** The objective's value in a trial's evaluation summary (`eval.<protocol>.<key>`), if it has one. */
