@@ -16,7 +16,7 @@ import { evaluate as evaluateImages } from '../metrics/index.ts';
 import { writeChallengeReport } from '../reports/challenge-report.ts';
 import { withStore, type MetricPoint } from '../store/index.ts';
 import { flattenParams } from '../tracking/flatten.ts';
-import type { ChallengeInput, ChallengeResult, ChallengeStart, LeaderboardEntry, TeamState } from '../workflows/challenge-messages.ts';
+import type { ChallengeInput, ChallengeStart, LeaderboardEntry, TeamState } from '../workflows/challenge-messages.ts';
 import type { EvaluationSummary, ReportResult } from '../workflows/messages.ts';
 import type { SweepRef } from '../workflows/sweep-messages.ts';
 import type { ActivityDeps } from './deps.ts';
@@ -66,7 +66,7 @@ export function challengeActivities(deps: ActivityDeps) {
         'medsynth.version': input.provenance.medsynthVersion,
         ...(input.provenance.gitCommit ? { 'mlflow.source.git.commit': input.provenance.gitCommit } : {}),
       };
-      const parent = (await mlflow.findRunByTag(experimentId, 'medsynth.run_id', input.challengeId)) ?? (await mlflow.createRun({ experimentId, runName: input.challengeId, startTime: at, tags }));
+      const { run: parent } = await mlflow.ensureRun({ experimentId, runName: input.challengeId, startTime: at, tags });
       const ref: SweepRef = { sweepId: input.challengeId, mlflowExperimentId: experimentId, mlflowRunId: parent.info.run_id };
       await mlflow.logBatch({ runId: ref.mlflowRunId, params: flattenParams({ challenge: { protocols: input.protocols.join(','), baseModel: input.baseModel, bootstrap: input.bootstrap, medvqa2025Mode: input.medvqa2025Mode, teams: submissions.length } }) });
 
@@ -85,8 +85,7 @@ export function challengeActivities(deps: ActivityDeps) {
         heartbeat({ done: teams.length, total: submissions.length });
       }
       await runPool(teams.values(), 4, async (t) => {
-        const existing = await mlflow.findRunByTag(experimentId, 'medsynth.run_id', t.id);
-        const run = existing ?? (await mlflow.createRun({ experimentId, runName: t.team, startTime: at, tags: { 'mlflow.parentRunId': ref.mlflowRunId, 'medsynth.run_id': t.id, 'medsynth.kind': 'challenge-team', 'medsynth.team': t.team } }));
+        const { run } = await mlflow.ensureRun({ experimentId, runName: t.team, startTime: at, tags: { 'mlflow.parentRunId': ref.mlflowRunId, 'medsynth.run_id': t.id, 'medsynth.kind': 'challenge-team', 'medsynth.team': t.team } });
         t.mlflowRunId = run.info.run_id;
         if (t.status === 'REJECTED') {
           await mlflow.setTag(t.mlflowRunId, 'medsynth.rejected', t.reasons.join('; ').slice(0, 5000));
@@ -207,4 +206,3 @@ export function challengeActivities(deps: ActivityDeps) {
   };
 }
 
-export type { ChallengeResult };

@@ -141,15 +141,14 @@ export function promptSearchActivities(deps: ActivityDeps) {
 
       const experimentId = await mlflow.getOrCreateExperiment(spec.name);
       const parentTags = { ...runTags({ ...input, runId: searchId }, paths.store), 'medsynth.kind': 'prompts', 'medsynth.model_run_id': input.modelRunId };
-      const parent = (await mlflow.findRunByTag(experimentId, 'medsynth.run_id', searchId)) ?? (await mlflow.createRun({ experimentId, runName: searchId, startTime: input.at, tags: parentTags }));
+      const { run: parent } = await mlflow.ensureRun({ experimentId, runName: searchId, startTime: input.at, tags: parentTags });
       const mlflowRunId = parent.info.run_id;
       await mlflow.logBatch({ runId: mlflowRunId, params: { ...flattenParams({ prompts: settings }), 'prompts.features': features, 'prompts.candidates': String(candidates.length) } });
       await runPool(candidates.values(), parallelRequests, async (c) => {
-        const existing = await mlflow.findRunByTag(experimentId, 'medsynth.run_id', c.id);
         const tags = { 'mlflow.parentRunId': mlflowRunId, 'medsynth.run_id': c.id, 'medsynth.kind': 'prompt-candidate', 'medsynth.sweep_id': searchId, 'medsynth.category': c.category };
-        const run = existing ?? (await mlflow.createRun({ experimentId, runName: c.id, startTime: input.at, tags }));
+        const { run, created } = await mlflow.ensureRun({ experimentId, runName: c.id, startTime: input.at, tags });
         c.mlflowRunId = run.info.run_id;
-        if (!existing) await mlflow.logBatch({ runId: c.mlflowRunId, params: { category: c.category, prompt: c.prompt.slice(0, 6000), source: c.source } });
+        if (created) await mlflow.logBatch({ runId: c.mlflowRunId, params: { category: c.category, prompt: c.prompt.slice(0, 6000), source: c.source } });
       });
       await withStore(paths.store, async (store) => {
         await store.upsertSweep({

@@ -45,11 +45,7 @@ export function startRunActivity({ paths, mlflow }: ActivityDeps) {
   return async function startRun(input: StartRunInput): Promise<RunRef> {
     const { spec, runId } = input;
     const experimentId = await mlflow.getOrCreateExperiment(spec.name);
-    const existing = await mlflow.findRunByTag(experimentId, 'medsynth.run_id', runId);
-    const mlflowRunId =
-      existing?.info.run_id ??
-      (await mlflow.createRun({ experimentId, runName: runId, startTime: input.at, tags: runTags(input, paths.store) }))
-        .info.run_id;
+    const mlflowRunId = (await mlflow.ensureRun({ experimentId, runName: runId, startTime: input.at, tags: runTags(input, paths.store) })).run.info.run_id;
     const params = flattenParams(spec);
     const specFile = path.join(paths.runs, runId, 'spec.json');
     await mkdir(path.dirname(specFile), { recursive: true });

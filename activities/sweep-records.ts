@@ -28,9 +28,8 @@ export function sweepRecordActivities(deps: ActivityDeps) {
       const { spec, sweepId, objective } = input;
       const settings = spec.sweep!;
       const experimentId = await mlflow.getOrCreateExperiment(spec.name);
-      const existing = await mlflow.findRunByTag(experimentId, 'medsynth.run_id', sweepId);
       const tags = { ...runTags({ ...input, runId: sweepId }, paths.store), 'medsynth.kind': 'sweep' };
-      const mlflowRunId = existing?.info.run_id ?? (await mlflow.createRun({ experimentId, runName: sweepId, startTime: input.at, tags })).info.run_id;
+      const mlflowRunId = (await mlflow.ensureRun({ experimentId, runName: sweepId, startTime: input.at, tags })).run.info.run_id;
       const params = {
         ...flattenParams({ sweep: { ...settings, objective } }),
         'sweep.trials': String(input.trials.length),

@@ -94,6 +94,17 @@ export class MlflowClient {
     return toRun(run);
   }
 
+  /**
+   * The run tagged medsynth.run_id = tags['medsynth.run_id'], created if there is none: the one
+   * idempotent way to open a run (a retried activity finds the run its first attempt made).
+   */
+  async ensureRun(input: CreateRunInput & { tags: Record<string, string> }): Promise<{ run: Run; created: boolean }> {
+    const id = input.tags['medsynth.run_id'];
+    if (!id) throw new Error('ensureRun: the tags need a medsynth.run_id');
+    const existing = await this.findRunByTag(input.experimentId, 'medsynth.run_id', id);
+    return existing ? { run: existing, created: false } : { run: await this.createRun(input), created: true };
+  }
+
   /** The oldest active run of the experiment whose tag `key` equals `value`. */
   async findRunByTag(experimentId: string, key: string, value: string): Promise<Run | undefined> {
     const { runs = [] } = await this.http.call<{ runs?: WireRun[] }>('POST', 'runs/search', {
