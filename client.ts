@@ -1,6 +1,7 @@
 // The one client entry: starts experiment workflows and reads their state.
 import { Client, Connection, WorkflowNotFoundError, type Workflow, type WorkflowHandle, type WorkflowStartOptions } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
+import protos from '@temporalio/proto';
 import { UserError } from './errors.ts';
 import { experimentExecutionTimeout, namespace, taskQueues } from './temporal.config.ts';
 import type { challenge, experiment, promptSearch, sweep } from './workflows/index.ts';
@@ -73,20 +74,53 @@ export interface LiveState {
   status: string;
   progress: ExperimentProgress | null;
   /** heartbeat details of running activities, by activity type */
-  activityProgress: Record<string, { done?: number; step?: number; total: number }>;
+  activityProgress: Record<string, { done?: number; step?: number; total: number; warning?: string }>;
+  /** how each pending activity's attempts are going, by activity type */
+  attempts: Record<string, AttemptState>;
 }
+
+/** A pending activity as the server sees it: which attempt, who ran the last one, and why it ended. */
+export interface AttemptState {
+  attempt: number;
+  maximumAttempts: number;
+  /** 'scheduled' waits for a worker (or a retry's backoff); 'started' is running on `worker` */
+  state: 'scheduled' | 'started' | 'cancel-requested';
+  worker: string | null;
+  /** the previous attempt's end: a worker that went silent, or the error it raised */
+  lastFailure: { heartbeatTimeout: boolean; message: string } | null;
+  /** seconds since the running attempt's last heartbeat (null before its first) */
+  silentSeconds: number | null;
+}
+
+const { PendingActivityState, TimeoutType } = protos.temporal.api.enums.v1;
+const seconds = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) => (t ? Number(t.seconds ?? 0) + (t.nanos ?? 0) / 1e9 : null);
 
 /** One look at a running (or finished) experiment: its query state and its activities' heartbeats. */
 export async function readLiveState(handle: WorkflowHandle): Promise<LiveState> {
   const description = await handle.describe();
   const activityProgress: LiveState['activityProgress'] = {};
+  const attempts: LiveState['attempts'] = {};
+  const now = Date.now() / 1000;
   for (const a of description.raw.pendingActivities ?? []) {
     const payload = a.heartbeatDetails?.payloads?.[0];
     const type = a.activityType?.name;
-    if (payload && type) activityProgress[type] = defaultPayloadConverter.fromPayload(payload);
+    if (!type) continue;
+    if (payload) activityProgress[type] = defaultPayloadConverter.fromPayload(payload);
+    const failure = a.lastFailure;
+    const beat = seconds(a.lastHeartbeatTime) ?? seconds(a.lastStartedTime);
+    attempts[type] = {
+      attempt: a.attempt ?? 1,
+      maximumAttempts: a.maximumAttempts ?? 0,
+      state: a.state === PendingActivityState.PENDING_ACTIVITY_STATE_STARTED ? 'started' : a.state === PendingActivityState.PENDING_ACTIVITY_STATE_CANCEL_REQUESTED ? 'cancel-requested' : 'scheduled',
+      worker: a.lastWorkerIdentity || null,
+      lastFailure: failure
+        ? { heartbeatTimeout: failure.timeoutFailureInfo?.timeoutType === TimeoutType.TIMEOUT_TYPE_HEARTBEAT, message: failure.message ?? '' }
+        : null,
+      silentSeconds: beat === null ? null : Math.max(0, now - beat),
+    };
   }
   const progress = await handle.query(progressQuery).catch(() => null);
-  return { status: description.status.name, progress, activityProgress };
+  return { status: description.status.name, progress, activityProgress, attempts };
 }
 
 export async function getHandle(client: Client, workflowId: string): Promise<WorkflowHandle<typeof experiment>> {

@@ -40,7 +40,7 @@ export const ingestActivity: ActivityOptions = {
   // The workflow waits for the scan to stop before it records the run as KILLED.
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   startToCloseTimeout: '2 hours',
-  heartbeatTimeout: '1 minute',
+  heartbeatTimeout: '30 seconds',
   retry: {
     initialInterval: '2 seconds',
     backoffCoefficient: 2,
@@ -83,13 +83,14 @@ export const trainActivity: ActivityOptions = {
 /** Feature extraction and metrics (onnxruntime, CPU or CUDA); features are cached, so a retry is cheap. */
 export const evaluateActivity: ActivityOptions = {
   startToCloseTimeout: '12 hours',
-  heartbeatTimeout: '1 minute',
+  heartbeatTimeout: '30 seconds',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 3, nonRetryableErrorTypes },
 };
 
-/** The run's HTML report: reads DuckDB, MLflow and the blob store, makes thumbnails. */
+/** The run's HTML report: reads DuckDB, MLflow and the blob store, makes thumbnails; heartbeats on a timer. */
 export const reportActivity: ActivityOptions = {
   startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '30 seconds',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 3, nonRetryableErrorTypes },
 };
 

@@ -30,6 +30,8 @@ export interface WorkerConfig {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** the Temporal UI that reports link to, when known */
   temporalUiUrl?: string;
+  /** activities run at once (maxConcurrentActivityTaskExecutions); the SDK's default when absent */
+  slots?: number;
   /** SDK log level of this process (default WARN) */
   logLevel?: LogLevel;
 }
@@ -64,6 +66,7 @@ export async function createWorker(config: WorkerConfig): Promise<{ worker: Work
     taskQueue: config.taskQueueName ?? taskQueues[config.queue],
     maxHeartbeatThrottleInterval,
     activities,
+    ...(config.slots ? { maxConcurrentActivityTaskExecutions: config.slots } : {}),
     ...workflows,
   });
   return { worker, connection };

@@ -47,6 +47,9 @@ export const bookkeeping = [
   'prepareUtility', 'recordUtility',
 ] as const;
 
+/** The report activities (temporal.config.ts reportActivity) heartbeat on a timer too. */
+const reports = ['report', 'sweepReport', 'promptReport', 'challengeReport'] as const;
+
 /** The activity's heartbeat timeout, or null when called outside an activity (tests, scripts). */
 function inActivity(): { heartbeatTimeoutMs?: number } | null {
   try {
@@ -89,7 +92,7 @@ export function createActivities(deps: ActivityDeps) {
     ...challengeActivities(deps),
     ...utilityActivities(deps),
   };
-  const beating = new Set<string>(bookkeeping);
+  const beating = new Set<string>([...bookkeeping, ...reports]);
   return Object.fromEntries(
     Object.entries(activities).map(([name, fn]) => {
       const failFast = failFastOnUserError(fn as (...a: unknown[]) => Promise<unknown>);

@@ -4,7 +4,7 @@
 // on any node resumes from it. Never opens DuckDB: recordTraining (cpu queue) does that afterwards.
 import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { activityInfo, cancellationSignal, heartbeat } from '@temporalio/activity';
+import { activityInfo, cancellationSignal, heartbeat, log } from '@temporalio/activity';
 import type { BlobRef } from '../artifacts/blob-store.ts';
 import { runPool } from '../datasets/pool.ts';
 import type { TrainJob } from '../experiments/jobs.ts';
@@ -35,6 +35,40 @@ export interface TrainHeartbeat {
   loss?: number;
   /** the last checkpoint, as a tree blob any node can fetch */
   checkpoint?: { tree: BlobRef; step: number };
+  /** something the user must hear about this attempt (the follower prints it) */
+  warning?: string;
+}
+
+type Checkpoint = { tree: BlobRef; step: number };
+
+/**
+ * Where this attempt starts: the checkpoint of the previous attempt's last heartbeat, else the
+ * workflow's (a rung's), else step 0. A heartbeated checkpoint that cannot be fetched is not a
+ * reason to fail the run, but training again from an earlier step must never pass unnoticed.
+ */
+async function fetchResumePoint(deps: ActivityDeps, outDir: string, input: TrainInput): Promise<{ previous?: Checkpoint; resumePath?: string; warning?: string }> {
+  const beat = (activityInfo().heartbeatDetails as TrainHeartbeat | undefined)?.checkpoint;
+  let warning: string | undefined;
+  for (const candidate of [beat, input.resume]) {
+    if (!candidate) continue;
+    const resumePath = path.join(outDir, 'resume', `step-${String(candidate.step).padStart(8, '0')}`);
+    await rm(resumePath, { recursive: true, force: true });
+    try {
+      await deps.blobs.getTree(candidate.tree, resumePath);
+      return { previous: candidate, resumePath, ...(warning ? { warning } : {}) };
+    } catch (err) {
+      const fallback = candidate === beat && input.resume ? `the workflow's checkpoint of step ${input.resume.step}` : 'step 0';
+      warning = `the checkpoint of step ${candidate.step} (blob ${candidate.tree.sha256.slice(0, 12)}) could not be fetched (${(err as Error).message.split('\n')[0]}): training restarts from ${fallback}`;
+      if (candidate !== beat) break;
+    }
+  }
+  return warning ? { warning } : {};
+}
+
+/** A warning on the worker's log and the MLflow run (tag medsynth.warning.train); the attempt's heartbeats carry it to the follower. */
+async function warnLoudly(deps: ActivityDeps, run: RunRef, warning: string): Promise<void> {
+  log.warn(`train ${run.runId}: WARNING ${warning}`);
+  await deps.mlflow.setTag(run.mlflowRunId, 'medsynth.warning.train', warning).catch(() => undefined);
 }
 
 /** Images fetched at once while the training set is materialised. */
@@ -60,13 +94,8 @@ export function trainActivity(deps: ActivityDeps) {
     const dataFile = path.join(outDir, 'data.jsonl');
     await mkdir(outDir, { recursive: true });
 
-    const previous = (activityInfo().heartbeatDetails as TrainHeartbeat | undefined)?.checkpoint ?? input.resume;
-    let resumePath: string | undefined;
-    if (previous) {
-      resumePath = path.join(outDir, 'resume', `step-${String(previous.step).padStart(8, '0')}`);
-      await rm(resumePath, { recursive: true, force: true });
-      await deps.blobs.getTree(previous.tree, resumePath);
-    }
+    const { previous, resumePath, warning } = await fetchResumePoint(deps, outDir, input);
+    if (warning) await warnLoudly(deps, run, warning);
     await materialiseTrainingSet(deps, input.training, dataFile);
     const job: TrainJob = {
       kind: 'train',
@@ -78,7 +107,7 @@ export function trainActivity(deps: ActivityDeps) {
       device: 'auto',
     };
 
-    let state: TrainHeartbeat = { step: previous?.step ?? 0, total: input.method.steps, checkpoint: previous };
+    let state: TrainHeartbeat = { step: previous?.step ?? 0, total: input.method.steps, checkpoint: previous, ...(warning ? { warning } : {}) };
     const stopBeats = keepHeartbeating(() => state, activityInfo().heartbeatTimeoutMs);
     const metrics = metricStream(deps, run, input.at);
     let resumedFrom: number | null = null;

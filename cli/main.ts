@@ -171,6 +171,12 @@ export function buildProgram(): Command {
     .description('run a worker that serves one task queue until interrupted')
     .addOption(new Option('--queue <queue>', 'which activities to serve').choices(['cpu', 'gpu']).default('cpu'))
     .option('--task-queue <name>', 'poll this task queue name instead of the standard one (for isolated deployments and tests)')
+    .option(
+      '--slots <n>',
+      'activities this worker runs at once; gpu default 1 (one trainer per GPU: give a node with N GPUs --slots N, or run N workers), ' +
+        'cpu default unlimited; also MEDSYNTH_WORKER_SLOTS',
+      positive,
+    )
     .action(lazy('worker'));
 
   program

@@ -3,7 +3,7 @@ import { connectClient, getHandle, readLiveState } from '../../client.ts';
 import type { ExperimentResult } from '../../workflows/messages.ts';
 import { rootMessage } from '../../errors.ts';
 import { stack as connectStack } from '../context.ts';
-import { stageViews } from '../follow.ts';
+import { faultNotices, stageViews } from '../follow.ts';
 import type { WorkflowHandle } from '@temporalio/client';
 import { sweepProgressQuery, type SweepResult } from '../../workflows/sweep-messages.ts';
 import type { Stack } from '../context.ts';
@@ -43,6 +43,7 @@ export async function statusCommand(id: string | undefined, opts: { limit: numbe
         const detail = v.state === 'running' && v.total > 1 ? ` ${v.done}/${v.total}` : '';
         process.stdout.write(`  ${v.stage.padEnd(8)} ${v.state}${detail}\n`);
       }
+      for (const line of faultNotices(live, new Set())) process.stdout.write(`  ${line}\n`);
     } else if (description.status.name === 'COMPLETED') {
       const result = (await handle.result()) as ExperimentResult;
       process.stdout.write(`${formatResult(result, stack)}\n`);

@@ -52,7 +52,7 @@ describe('sweeps through real workers', () => {
   };
 
   function worker(kind: 'cpu' | 'gpu'): ResultPromise {
-    const child = execa('node', [medsynth, 'worker', '--queue', kind, '--task-queue', kind === 'cpu' ? queue : gpuQueue], {
+    const child = execa('node', [medsynth, 'worker', '--queue', kind, '--task-queue', kind === 'cpu' ? queue : gpuQueue, ...(kind === 'gpu' ? ['--slots', '2'] : [])], {
       cwd: root,
       env: env(),
       reject: false,
