@@ -35,6 +35,32 @@ function failFastOnUserError<A extends unknown[], R>(activity: (...args: A) => P
   };
 }
 
+/** Whether an error (Node's, or the trainer's as its message carries it) is a full disk. */
+export function isDiskFull(err: unknown): boolean {
+  const e = err as NodeJS.ErrnoException | undefined;
+  return e?.code === 'ENOSPC' || /ENOSPC|No space left on device|Errno 28/i.test(String(e?.message ?? ''));
+}
+
+/**
+ * A full disk is this node's to fix, not the input's: the failure says so in one line, naming the
+ * node's home and the file, and stays retryable, so the attempt succeeds once there is room.
+ */
+function explainDiskFull<A extends unknown[], R>(activity: (...args: A) => Promise<R>, home: string): (...args: A) => Promise<R> {
+  return async (...args) => {
+    try {
+      return await activity(...args);
+    } catch (err) {
+      if (!isDiskFull(err) || err instanceof ApplicationFailure) throw err;
+      const file = (err as NodeJS.ErrnoException).path;
+      const what = file ? `writing ${file}` : `(${String((err as Error).message).split('\n')[0]})`;
+      throw ApplicationFailure.retryable(
+        `no space left on device on this node ${what} (MEDSYNTH_HOME ${home}); free some space there: the attempt is retried`,
+        'DiskFull',
+      );
+    }
+  };
+}
+
 /**
  * The bookkeeping activities (temporal.config.ts trackingActivity): short DuckDB and MLflow writes.
  * They heartbeat on a timer while they run, so a worker that dies in one is noticed within the
@@ -95,7 +121,7 @@ export function createActivities(deps: ActivityDeps) {
   const beating = new Set<string>([...bookkeeping, ...reports]);
   return Object.fromEntries(
     Object.entries(activities).map(([name, fn]) => {
-      const failFast = failFastOnUserError(fn as (...a: unknown[]) => Promise<unknown>);
+      const failFast = failFastOnUserError(explainDiskFull(fn as (...a: unknown[]) => Promise<unknown>, deps.paths.home));
       return [name, beating.has(name) ? heartbeatWhileRunning(failFast) : failFast];
     }),
   ) as typeof activities;

@@ -1,0 +1,113 @@
+// Faults, short mode (the long mode, 20 seeded kills and a load run, is `npm run bench:reliability`):
+// on a private two-node cluster, a tiny experiment survives a cpu node SIGKILLed at a seeded point
+// of a seeded cpu stage; a gpu node killed mid-training whose heartbeated checkpoint was lost warns
+// loudly and trains again; a Temporal restart and MLflow down for 30 s mid-training; a full disk on
+// the gpu node. Every run finishes with the artifacts and metrics of an uninterrupted run, and no
+// metric point stored twice in DuckDB or MLflow.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCluster, type Cluster } from './cluster.ts';
+import { checkAgainst, killPlan, killTrial, loseBlob, resultThroughRestarts, startTiny, waitForActivity, watchNotices, type LiveNodes } from './faults.ts';
+
+const seed = Number(process.env.MEDSYNTH_FAULT_SEED ?? 7);
+const reference = `reliability-ref-${Date.now()}`;
+
+describe('faults on a two-node cluster (short mode)', () => {
+  let cluster: Cluster;
+  let nodes: LiveNodes;
+
+  beforeAll(async () => {
+    cluster = await startCluster('faults');
+    nodes = { cpu: cluster.cpu(), gpu: cluster.gpu() };
+    const result = await (await startTiny(cluster, reference)).result();
+    expect(result.runId).toBe(reference);
+  }, 300_000);
+
+  afterAll(async () => {
+    await cluster?.close();
+  });
+
+  const expectSameAsReference = async (runId: string) => {
+    const check = await checkAgainst(cluster, reference, runId);
+    expect(check.differences).toEqual([]);
+    expect(check.duplicates).toEqual([]);
+    expect(check.compared).toBeGreaterThan(10);
+  };
+
+  it(`a cpu node killed at a seeded point (seed ${seed}) of a cpu stage: the run finishes as if nothing happened`, async () => {
+    const plan = killPlan(seed, ['ingest', 'evaluate', 'report']);
+    const outcome = await killTrial(cluster, nodes, plan, `reliability-kill-${seed}-${Date.now()}`);
+    console.log(`kill trial: ${JSON.stringify({ ...outcome, notices: undefined })}`);
+    expect(outcome.status, JSON.stringify(outcome)).toBe('FINISHED');
+    if (outcome.interrupted) {
+      expect(outcome.retries).toBeGreaterThan(0);
+      expect(outcome.notices.join('\n')).toMatch(new RegExp(`${plan.stage}: attempt 1 lost its worker`));
+    }
+    await expectSameAsReference(outcome.runId);
+  }, 300_000);
+
+  it('a gpu node killed mid-training whose checkpoint blob was lost: the retry warns loudly, trains from step 0, and ends the same', async () => {
+    const runId = `reliability-lost-ckpt-${Date.now()}`;
+    const handle = await startTiny(cluster, runId);
+    const watch = watchNotices(handle);
+    let checkpoint = '';
+    await waitForActivity(handle, 'a heartbeated checkpoint', (a) => {
+      const beat = a.heartbeat as { checkpoint?: { tree: { sha256: string } } } | null;
+      if (a.type === 'train' && beat?.checkpoint) checkpoint = beat.checkpoint.tree.sha256;
+      return Boolean(checkpoint);
+    });
+    await cluster.kill(nodes.gpu);
+    await loseBlob(cluster, checkpoint);
+    nodes.gpu = cluster.gpu();
+    const result = await handle.result();
+    watch.stop();
+    expect(result.runId).toBe(runId);
+    const notices = watch.notices.join('\n');
+    expect(notices).toMatch(/train: attempt 1 lost its worker/);
+    expect(notices).toMatch(new RegExp(`train: WARNING the checkpoint of step \\d+ \\(blob ${checkpoint.slice(0, 12)}\\) could not be fetched .*training restarts from step 0`));
+    const tags = (await cluster.mlflow.getRun(result.mlflowRunId)).data.tags ?? [];
+    expect(tags.find((t) => t.key === 'medsynth.warning.train')?.value).toMatch(/could not be fetched/);
+    expect(result.train?.resumedFrom ?? null).toBeNull();
+    await expectSameAsReference(runId);
+  }, 300_000);
+
+  it('Temporal restarted mid-run and MLflow stopped for 30 s mid-training: nothing lost', async () => {
+    const runId = `reliability-outage-${Date.now()}`;
+    const handle = await startTiny(cluster, runId);
+    await waitForActivity(handle, 'training under way', (a) => a.type === 'train' && ((a.heartbeat as { step?: number } | null)?.step ?? 0) >= 1);
+    await cluster.stopMlflow(30_000);
+    await waitForActivity(handle, 'generation to start', (a) => a.type === 'generate' && a.started);
+    await cluster.restartTemporal();
+    const result = await resultThroughRestarts(cluster, runId);
+    expect(result.runId).toBe(runId);
+    await expectSameAsReference(runId);
+  }, 400_000);
+
+  it('a full disk on the gpu node: a one-line error naming the node (and the file where known), and a retry that succeeds once there is room', async () => {
+    await cluster.kill(nodes.gpu);
+    nodes.gpu = cluster.gpu({ diskMiB: 64 });
+    const home = nodes.gpu.home;
+    await waitForMount(nodes.gpu.exec, home);
+    await nodes.gpu.exec(`dd if=/dev/zero of='${home}/ballast' bs=1M 2>/dev/null || true`);
+    const runId = `reliability-disk-${Date.now()}`;
+    const handle = await startTiny(cluster, runId);
+    let failure = '';
+    await waitForActivity(handle, 'a failed attempt for want of space', (a) => {
+      if (a.type === 'train' && /no space left/i.test(a.failure)) failure = a.failure;
+      return Boolean(failure);
+    });
+    // one line: the node's home, and the file where Node knows it (a write on an open file does not say)
+    expect(failure).toMatch(new RegExp(`^no space left on device on this node (writing ${home}/\\S+|\\(ENOSPC: [^\\n]*\\)) \\(MEDSYNTH_HOME ${home}\\); free some space there: the attempt is retried$`));
+    await nodes.gpu.exec(`rm -f '${home}/ballast'`);
+    const result = await handle.result();
+    expect(result.runId).toBe(runId);
+    await expectSameAsReference(runId);
+  }, 300_000);
+});
+
+async function waitForMount(exec: (command: string) => Promise<void>, dir: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (await exec(`mountpoint -q '${dir}'`).then(() => true, () => false)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${dir} was never mounted`);
+}

@@ -1,0 +1,207 @@
+// Fault trials on a private cluster (cluster.ts), shared by test/reliability/faults.test.ts (short
+// mode) and bench/reliability.ts (long mode): a tiny experiment, a worker SIGKILLed at a seeded
+// point of a seeded stage, and the checks that nothing was lost: the run finishes, every artifact
+// and metric equals an uninterrupted run's (audit/replay.ts compareFinishedRuns), and no metric
+// point is stored twice in DuckDB or MLflow.
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
+import protos from '@temporalio/proto';
+import { compareFinishedRuns } from '../../audit/replay.ts';
+import type { Comparison } from '../../audit/compare.ts';
+import { faultNotices } from '../../cli/follow.ts';
+import { readLiveState, startExperiment } from '../../client.ts';
+import { rootMessage } from '../../errors.ts';
+import { parseSpec, resolveSpecPaths, specHash } from '../../experiments/load.ts';
+import { withStore } from '../../store/index.ts';
+import type { ExperimentInput, ExperimentResult } from '../../workflows/messages.ts';
+import type { Cluster, Node } from './cluster.ts';
+
+export const faultStages = ['ingest', 'train', 'generate', 'evaluate', 'report'] as const;
+export type FaultStage = (typeof faultStages)[number];
+
+/** The node that runs each stage's activity, and how long after it starts the kill may come. */
+const stageFacts: Record<FaultStage, { node: 'cpu' | 'gpu'; maxDelayMs: number }> = {
+  ingest: { node: 'cpu', maxDelayMs: 300 },
+  train: { node: 'gpu', maxDelayMs: 4000 },
+  generate: { node: 'gpu', maxDelayMs: 1500 },
+  evaluate: { node: 'cpu', maxDelayMs: 1500 },
+  report: { node: 'cpu', maxDelayMs: 400 },
+};
+
+/** mulberry32: a small seeded generator, so a trial's kill point is reproducible from its seed. */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface KillPlan {
+  seed: number;
+  stage: FaultStage;
+  delayMs: number;
+}
+
+/** The kill point of trial `seed`: a stage (from `among`) and a delay after its activity starts. */
+export function killPlan(seed: number, among: readonly FaultStage[] = faultStages): KillPlan {
+  const next = seeded(seed);
+  const stage = among[Math.floor(next() * among.length)]!;
+  return { seed, stage, delayMs: Math.round(next() * stageFacts[stage].maxDelayMs) };
+}
+
+/** The experiment every trial runs: LoRA 8 steps (a checkpoint every 2), 4 images, features evaluation, a report. */
+export function tinyExperiment(cluster: Cluster): ExperimentInput {
+  const spec = resolveSpecPaths(
+    parseSpec({
+      name: 'reliability-tiny',
+      dataset: { format: 'class-folders', path: cluster.dataRoot },
+      baseModel: { id: 'tiny', resolution: 32 },
+      method: { kind: 'lora', steps: 8, batchSize: 2, rank: 4, mixedPrecision: 'no', checkpointEvery: 2 },
+      generation: { prompts: ['an endoscopy image of a polyp', 'an endoscopy image of the cecum'], seeds: [0, 1], steps: 2 },
+      evaluation: { protocols: ['features'], realSplit: 'all', byCategory: false },
+    }),
+  );
+  return { spec, specHash: specHash(spec), provenance: { gitCommit: null, lockfileHashes: {}, specPath: null, medsynthVersion: 'reliability' }, gpuTaskQueue: cluster.gpuQueue };
+}
+
+export const startTiny = (cluster: Cluster, runId: string) => startExperiment(cluster.client, tinyExperiment(cluster), runId, cluster.queue);
+
+/** The nodes serving the cluster now; a trial replaces the one it kills. */
+export interface LiveNodes {
+  cpu: Node;
+  gpu: Node;
+}
+
+/** Follows a run in the background as `medsynth run` does, keeping the fault notices it would print. */
+export function watchNotices(handle: WorkflowHandle): { notices: string[]; stop: () => void } {
+  const notices: string[] = [];
+  const seen = new Set<string>();
+  let stopped = false;
+  void (async () => {
+    while (!stopped) {
+      const live = await readLiveState(handle).catch(() => null);
+      if (live) notices.push(...faultNotices(live, seen));
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  })();
+  return { notices, stop: () => void (stopped = true) };
+}
+
+const STARTED = protos.temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED;
+
+/** Polls the run's pending activities until `probe` finds what it waits for. */
+export async function waitForActivity(
+  handle: WorkflowHandle,
+  what: string,
+  probe: (a: { type: string; started: boolean; attempt: number; failure: string; heartbeat: unknown }) => boolean,
+  timeoutMs = 300_000,
+): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    const d = await handle.describe().catch(() => null);
+    if (d && d.status.name !== 'RUNNING') throw new Error(`run ${handle.workflowId} ended (${d.status.name}) before ${what}`);
+    for (const a of d?.raw.pendingActivities ?? []) {
+      const payload = a.heartbeatDetails?.payloads?.[0];
+      const heartbeat = payload ? defaultPayloadConverter.fromPayload(payload) : null;
+      if (probe({ type: a.activityType?.name ?? '', started: a.state === STARTED, attempt: a.attempt ?? 1, failure: a.lastFailure?.message ?? '', heartbeat })) return;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what} in ${handle.workflowId}`);
+}
+
+/** A workflow's result, waiting through a Temporal server restart (the call fails while it is down). */
+export async function resultThroughRestarts(cluster: Cluster, runId: string, timeoutMs = 600_000): Promise<ExperimentResult> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await cluster.client.workflow.getHandle(runId).result();
+    } catch (err) {
+      const transient = /unavailable|connect|deadline|transport|14 /i.test(String((err as Error).message));
+      if (!transient || Date.now() > until) throw err;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
+export interface TrialOutcome extends KillPlan {
+  runId: string;
+  /** whether the stage's activity was still running when the node died */
+  interrupted: boolean;
+  /** activity attempts after the first, from the run's history */
+  retries: number;
+  status: string;
+  notices: string[];
+  seconds: number;
+}
+
+/** Runs the tiny experiment and SIGKILLs the node of `plan.stage` at its kill point, then starts a new one. */
+export async function killTrial(cluster: Cluster, nodes: LiveNodes, plan: KillPlan, runId: string): Promise<TrialOutcome> {
+  const started = Date.now();
+  const handle = await startTiny(cluster, runId);
+  const watch = watchNotices(handle);
+  try {
+    await waitForActivity(handle, `${plan.stage} to start`, (a) => a.type === plan.stage && a.started);
+    await new Promise((r) => setTimeout(r, plan.delayMs));
+    const before = await handle.describe();
+    const interrupted = (before.raw.pendingActivities ?? []).some((a) => a.activityType?.name === plan.stage);
+    const which = stageFacts[plan.stage].node;
+    await cluster.kill(nodes[which]);
+    nodes[which] = which === 'cpu' ? cluster.cpu() : cluster.gpu();
+    const status = await handle.result().then(
+      () => 'FINISHED',
+      (err: unknown) => `FAILED: ${rootMessage(err)}`,
+    );
+    return { ...plan, runId, interrupted, retries: await retriesOf(handle), status, notices: watch.notices, seconds: (Date.now() - started) / 1000 };
+  } finally {
+    watch.stop();
+  }
+}
+
+/** Activity attempts beyond the first in a run's history. */
+export async function retriesOf(handle: WorkflowHandle): Promise<number> {
+  const history = await handle.fetchHistory();
+  return (history.events ?? []).filter((e) => (e.activityTaskStartedEventAttributes?.attempt ?? 1) > 1).length;
+}
+
+export interface RunCheck {
+  /** comparisons with the uninterrupted run that are not identical */
+  differences: Comparison[];
+  compared: number;
+  /** metric points stored more than once: "duckdb name@step" or "mlflow key@step" */
+  duplicates: string[];
+  metricPoints: number;
+}
+
+/** `runId` against the uninterrupted `referenceId`: every artifact and metric identical, no point stored twice. */
+export async function checkAgainst(cluster: Cluster, referenceId: string, runId: string): Promise<RunCheck> {
+  const comparisons = await compareFinishedRuns(cluster.deps, referenceId, runId, 0);
+  const duplicates: string[] = [];
+  const { rows, mlflowRunId } = await withStore(
+    cluster.paths.store,
+    async (s) => ({
+      rows: (await s.query('select name, step, category, count(*) from metrics where run_id = ? group by all', [runId])).rows,
+      mlflowRunId: String((await s.query('select mlflow_run_id from runs where run_id = ?', [runId])).rows[0]?.[0]),
+    }),
+    { readOnly: true },
+  );
+  for (const [name, step, category, n] of rows) if (Number(n) > 1) duplicates.push(`duckdb ${String(name)}@${String(step)}${category ? `[${String(category)}]` : ''} x${String(n)}`);
+  const run = await cluster.mlflow.getRun(mlflowRunId);
+  for (const { key } of run.data.metrics ?? []) {
+    const steps = new Map<number, number>();
+    for (const p of await cluster.mlflow.getMetricHistory(mlflowRunId, key)) steps.set(p.step, (steps.get(p.step) ?? 0) + 1);
+    for (const [step, n] of steps) if (n > 1) duplicates.push(`mlflow ${key}@${step} x${n}`);
+  }
+  return { differences: comparisons.filter((c) => c.verdict !== 'identical'), compared: comparisons.length, duplicates, metricPoints: rows.length };
+}
+
+/** Deletes a blob from the MLflow server's artifact store (what a lost object in S3 would be). */
+export async function loseBlob(cluster: Cluster, sha256: string): Promise<void> {
+  await rm(path.join(cluster.root, 'services', 'mlflow-artifacts', 'blobs', 'sha256', sha256.slice(0, 2), sha256), { force: true });
+}
