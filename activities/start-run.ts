@@ -6,6 +6,7 @@ import { withStore } from '../store/index.ts';
 import { flattenParams } from '../tracking/flatten.ts';
 import type { ExperimentInput, RunRef } from '../workflows/messages.ts';
 import type { ActivityDeps } from './deps.ts';
+import { redactSecrets } from '../secrets.ts';
 
 export interface StartRunInput extends ExperimentInput {
   runId: string;
@@ -49,7 +50,8 @@ export function startRunActivity({ paths, mlflow }: ActivityDeps) {
     const params = flattenParams(spec);
     const specFile = path.join(paths.runs, runId, 'spec.json');
     await mkdir(path.dirname(specFile), { recursive: true });
-    await writeFile(specFile, JSON.stringify(spec, null, 2));
+    // the artifact others browse: a secret value pasted into the spec does not travel with it
+    await writeFile(specFile, redactSecrets(JSON.stringify(spec, null, 2)));
 
     // Independent writes, each idempotent: MLflow params, the spec artifact, the DuckDB rows.
     const logParams = mlflow.logBatch({ runId: mlflowRunId, params });

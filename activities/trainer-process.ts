@@ -8,6 +8,7 @@ import { execa } from 'execa';
 import type { TrainerEvent } from '../experiments/jobs.ts';
 import { assertSandboxAvailable, pythonMounts, sandboxed, type SandboxOptions } from '../challenge/sandbox.ts';
 import { UserError } from '../errors.ts';
+import { redactSecrets } from '../secrets.ts';
 
 export const projectRoot = path.resolve(import.meta.dirname, '..');
 
@@ -74,8 +75,10 @@ export async function runTrainer(run: TrainerRun): Promise<Extract<TrainerEvent,
     stdin: 'ignore',
   });
   child.stderr?.on('data', (chunk: Buffer) => {
-    log.write(chunk);
-    tail.push(...chunk.toString().split('\n').filter(Boolean));
+    // the log and the error tail may be read by others: no token the trainer printed goes with them
+    const text = redactSecrets(chunk.toString());
+    log.write(text);
+    tail.push(...text.split('\n').filter(Boolean));
     tail.splice(0, Math.max(0, tail.length - stderrTailLines));
   });
 

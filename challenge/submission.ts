@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { safeRelativePath } from '../datasets/safe-path.ts';
 import { UserError } from '../errors.ts';
 import { inspectImage } from '../datasets/inspect-image.ts';
+import { MAX_PROMPT_CHARS, promptProblem } from '../datasets/prompt-text.ts';
 import { generationSchema } from '../experiments/schema.ts';
 import { checkSafetensors, type TensorInfo } from './safetensors.ts';
 
@@ -19,7 +20,7 @@ export const SUBMISSION_LIMITS = {
   teamYamlBytes: 64 * 1024,
   promptsBytes: 1024 * 1024,
   prompts: 1000,
-  promptChars: 1000,
+  promptChars: MAX_PROMPT_CHARS,
   images: 5000,
   imageBytes: 20 * 1024 * 1024,
   imagePixels: 40_000_000,
@@ -84,9 +85,8 @@ function utf8(bytes: Buffer, what: string): string {
 
 /** A prompt within limits: no control characters, not too long. */
 function checkPrompt(prompt: string, where: string): string {
-  if (prompt.length > SUBMISSION_LIMITS.promptChars) throw new Rejected(`${where}: a prompt of ${prompt.length} characters, over the limit of ${SUBMISSION_LIMITS.promptChars}`);
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u0008\u000b-\u001f\u007f]/.test(prompt)) throw new Rejected(`${where}: a prompt with control characters`);
+  const problem = promptProblem(prompt, SUBMISSION_LIMITS.promptChars);
+  if (problem) throw new Rejected(`${where}: ${problem}`);
   return prompt;
 }
 

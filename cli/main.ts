@@ -5,6 +5,8 @@ import { rootMessage } from '../errors.ts';
 import { DEFAULT_FEATURES, PROTOCOLS } from '../metrics/protocols/protocols.ts';
 import { REPORT_DEFAULTS } from '../reports/defaults.ts';
 import { SANDBOX_DEFAULTS } from '../challenge/sandbox.ts';
+import { DEFAULT_SAMPLE_LIMIT } from '../datasets/sample-defaults.ts';
+import { redactSecrets } from '../secrets.ts';
 
 // Commands are imported when they run, so `--help` does not load Temporal, DuckDB or sharp.
 const commands = {
@@ -60,8 +62,13 @@ export function buildProgram(): Command {
 
   program
     .command('demo')
-    .description('set up the local stack and run the example specs on the sample data, then say where to look')
+    .description(
+      'set up the local stack and run the example specs on the sample data, then say where to look. Without sample data ' +
+        'under --data, fetch the first --sample-limit images of Kvasir-VQA from the Hugging Face hub (once, into ' +
+        'MEDSYNTH_HOME/samples) and run experiments/examples/kvasir-vqa-sample.yaml on them',
+    )
     .option('--data <dir>', 'folder holding kvasir-mini/ and/or medvqa-gi-2024-dev/', '../shared/data')
+    .option('--sample-limit <n>', 'images in the Kvasir-VQA sample fetched when --data holds no sample folder', positive, DEFAULT_SAMPLE_LIMIT)
     .action(lazy('demo'));
 
   program
@@ -255,11 +262,11 @@ export async function main(argv = process.argv): Promise<void> {
     await buildProgram().parseAsync(argv);
   } catch (err) {
     if (err instanceof Error && err.name === 'WorkflowFailedError') {
-      process.stderr.write(`error: the run failed: ${rootMessage(err)}\n`);
+      process.stderr.write(redactSecrets(`error: the run failed: ${rootMessage(err)}\n`));
     } else if (err instanceof Error && err.name === 'BadInput') {
-      process.stderr.write(`error: ${err.message}\n`);
+      process.stderr.write(redactSecrets(`error: ${err.message}\n`));
     } else {
-      process.stderr.write(`internal error (please report): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+      process.stderr.write(redactSecrets(`internal error (please report): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`));
     }
     process.exitCode = 1;
   }

@@ -19,6 +19,7 @@ export const RejectReason = {
   csvMissingColumns: 'csv-missing-columns',
   csvUnreadable: 'csv-unreadable',
   csvBadRow: 'csv-bad-row',
+  badPrompt: 'bad-prompt',
   badMetadata: 'bad-metadata',
   unreadableParquet: 'unreadable-parquet',
   missingImageBytes: 'missing-image-bytes',

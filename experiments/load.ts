@@ -50,7 +50,8 @@ export async function readSpecFile(file: string): Promise<{ raw: Record<string, 
   try {
     raw = YAML.parse(text, { prettyErrors: true });
   } catch (err) {
-    throw new SpecError(file, [`not valid YAML or JSON: ${(err as Error).message.split('\n')[0]}`]);
+    // the yaml package's first line ends in ":" before the excerpt it prints on the next lines
+    throw new SpecError(file, [`not valid YAML or JSON: ${(err as Error).message.split('\n')[0]!.replace(/:\s*$/, '')}`]);
   }
   const spec = parseSpec(raw, file);
   return { raw: raw as Record<string, unknown>, spec };

@@ -4,6 +4,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import nunjucks from 'nunjucks';
+import { redactSecrets } from '../secrets.ts';
 
 const templates = path.join(import.meta.dirname, 'templates');
 
@@ -37,9 +38,10 @@ env.addFilter('bytes', formatBytes);
 env.addFilter('short', (hash: unknown, n = 12) => (typeof hash === 'string' ? hash.slice(0, n) : '—'));
 env.addFilter('json', (value: unknown) => JSON.stringify(value, null, 2));
 
-/** Renders reports/templates/<template> with `context`; every interpolated value is HTML-escaped. */
+/** Renders reports/templates/<template> with `context`; every interpolated value is HTML-escaped, secrets redacted. */
 export function renderPage(template: string, context: Record<string, unknown>): string {
-  return env.render(template, { generatedAt: new Date().toISOString(), ...context });
+  // a report quotes specs, errors and tags: no secret env value may reach the page (secrets.ts)
+  return redactSecrets(env.render(template, { generatedAt: new Date().toISOString(), ...context }));
 }
 
 /** Writes a rendered page to `file` (folders created); returns its absolute path and size. */

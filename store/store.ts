@@ -7,6 +7,7 @@
 import type { Table } from 'apache-arrow';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { IngestResult, ManifestRow } from '../datasets/types.ts';
+import { redactRecord, redactSecrets } from '../secrets.ts';
 import { insertArrowTable } from './arrow-in.ts';
 import * as datasets from './datasets.ts';
 import { runQuery, runQueryArrow, writeQueryResult } from './query.ts';
@@ -48,12 +49,14 @@ export class Store {
     await this.release();
   }
 
+  /** The spec and the error are user text: secret env values in them are redacted (secrets.ts). */
   upsertRun(run: RunUpsert): Promise<void> {
-    return this.serial((c) => runs.upsertRun(c, run));
+    const redacted = { ...run, ...(typeof run.spec_json === 'string' ? { spec_json: redactSecrets(run.spec_json) } : {}), ...(typeof run.error === 'string' ? { error: redactSecrets(run.error) } : {}) };
+    return this.serial((c) => runs.upsertRun(c, redacted));
   }
 
   setRunStatus(runId: string, status: string, opts: { endedAt?: Date | null; error?: string | null } = {}): Promise<void> {
-    return this.serial((c) => runs.upsertRun(c, { run_id: runId, status, ended_at: opts.endedAt, error: opts.error }));
+    return this.upsertRun({ run_id: runId, status, ended_at: opts.endedAt, error: opts.error });
   }
 
   getRun(runId: string): Promise<RunRow | null> {
@@ -61,7 +64,7 @@ export class Store {
   }
 
   logParams(runId: string, params: Record<string, string>): Promise<void> {
-    return this.serial((c) => runs.logParams(c, runId, params));
+    return this.serial((c) => runs.logParams(c, runId, redactRecord(params)!));
   }
 
   getParams(runId: string): Promise<Record<string, string>> {

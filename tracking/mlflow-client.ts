@@ -3,6 +3,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
+import { redactSecrets } from '../secrets.ts';
 import { artifactProxyUrl } from './artifact-url.ts';
 import { chunkBatch } from './batch-chunks.ts';
 import { MlflowError, MlflowParamConflictError } from './mlflow-error.ts';
@@ -31,7 +32,8 @@ export interface LogBatchInput {
 type WireRun = { info: RunInfo; data?: { metrics?: WireMetric[]; params?: KeyValue[]; tags?: KeyValue[] } };
 type WireMetric = Omit<Metric, 'value'> & { value: number | string };
 
-const entries = (record: Record<string, string> = {}): KeyValue[] => Object.entries(record).map(([key, value]) => ({ key, value }));
+/** Params and tags as MLflow takes them, with the values of secret env variables redacted (secrets.ts). */
+const entries = (record: Record<string, string> = {}): KeyValue[] => Object.entries(record).map(([key, value]) => ({ key, value: redactSecrets(value) }));
 
 /** JSON has no NaN or Infinity; MLflow's protobuf JSON takes (and returns) them as strings. */
 const encodeValue = (v: number): number | string => (Number.isFinite(v) ? v : Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity');
@@ -151,7 +153,7 @@ export class MlflowClient {
   }
 
   async setTag(runId: string, key: string, value: string): Promise<void> {
-    await this.http.call('POST', 'runs/set-tag', { run_id: runId, key, value });
+    await this.http.call('POST', 'runs/set-tag', { run_id: runId, key, value: redactSecrets(value) });
   }
 
   async updateRun(runId: string, status: Exclude<RunStatus, 'SCHEDULED'>, endTime?: number): Promise<RunInfo> {

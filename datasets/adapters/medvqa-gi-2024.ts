@@ -1,7 +1,7 @@
 // MEDVQA-GI 2024 development set: images/<Filename> + prompt-gt.csv (Prompt;Filename). Prompts
 // are attached to their image and findings derived from them; images the CSV does not name are
 // still ingested, rows naming files that are not there become rejects.
-import { access } from 'node:fs/promises';
+import { access, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { DatasetSpec } from '../../experiments/schema.ts';
 import { fileCandidate } from '../candidate.ts';
@@ -15,6 +15,7 @@ import { findingsOf } from './findings.ts';
 import { readPromptCsv } from './prompt-csv.ts';
 import type { PromptCsv } from './prompt-csv.ts';
 import { readPromptLines } from './prompt-lines.ts';
+import { safeRelativePath } from '../safe-path.ts';
 
 const EXPECTED = 'the MEDVQA-GI 2024 layout: images/<Filename> and prompt-gt.csv (Prompt;Filename)';
 const TEST_PROMPTS = 'test-prompts';
@@ -38,9 +39,12 @@ export async function listMedvqaGi2024(spec: DatasetSpec, signal?: AbortSignal):
 
   const promptSets: PromptSet[] = [];
   if (spec.testPrompts) {
-    const read = await readPromptLines(await locate(spec.testPrompts, root), TEST_PROMPTS);
-    if ('prompts' in read) promptSets.push(read);
-    else rejects.push(read);
+    const where = await locate(spec.testPrompts, root);
+    if (typeof where === 'string') {
+      const read = await readPromptLines(where, TEST_PROMPTS);
+      if (read.set) promptSets.push(read.set);
+      rejects.push(...read.rejects);
+    } else rejects.push(where);
   }
   return { source: root, name: path.basename(root), total: candidates.length, candidates, rejects, promptSets, close: async () => {}, hidden: walk.hidden };
 }
@@ -55,9 +59,20 @@ function unmatchedRows(byFile: PromptCsv['byFile'], images: ReadonlySet<string>)
     );
 }
 
-/** The test-prompts path as given (from the working directory), else inside the dataset folder. */
-async function locate(file: string, root: string): Promise<string> {
+/**
+ * The test-prompts path as given (from the working directory), else inside the dataset folder:
+ * there it is a name from the spec, so it must not climb out of the folder (nor leave it by a
+ * symlink).
+ */
+async function locate(file: string, root: string): Promise<string | RejectRow> {
   const fromCwd = path.resolve(file);
   const ok = await access(fromCwd).then(() => true, () => false);
-  return ok || path.isAbsolute(file) ? fromCwd : path.join(root, file);
+  if (ok || path.isAbsolute(file)) return fromCwd;
+  const rel = safeRelativePath(file);
+  if (rel === null) return reject(file, RejectReason.pathTraversal, `testPrompts "${file}" is neither found from the working directory nor inside ${root}: it climbs out of the dataset folder, so it was not read`);
+  const inside = path.join(root, rel);
+  const real = await realpath(inside).catch(() => null);
+  const realRoot = await realpath(root);
+  if (real !== null && !real.startsWith(`${realRoot}${path.sep}`)) return reject(inside, RejectReason.pathEscape, `testPrompts is a symlink to ${real}, outside the dataset folder: never read`);
+  return inside;
 }

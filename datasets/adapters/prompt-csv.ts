@@ -6,6 +6,7 @@ import { parse } from 'csv-parse/sync';
 import type { Info } from 'csv-parse/sync';
 import { RejectReason, reject } from '../rejects.ts';
 import type { RejectRow } from '../types.ts';
+import { promptProblem } from '../prompt-text.ts';
 import { safeRelativePath } from '../safe-path.ts';
 
 const DELIMITER = ';';
@@ -69,6 +70,11 @@ export async function readPromptCsv(csvPath: string): Promise<PromptCsv> {
 function addRow(result: PromptCsv, where: string, prompt: string, filename: string): void {
   if (prompt === '' || filename === '') {
     result.rejects.push(reject(where, RejectReason.csvBadRow, `row needs a Prompt and a Filename separated by "${DELIMITER}"`));
+    return;
+  }
+  const problem = promptProblem(prompt);
+  if (problem !== null) {
+    result.rejects.push(reject(where, RejectReason.badPrompt, `${problem}; the row was ignored, images/${filename} keeps its other prompts`));
     return;
   }
   const rel = safeRelativePath(filename);

@@ -13,19 +13,10 @@ import { projectRoot } from '../../activities/trainer-process.ts';
 import { pythonMounts, sandboxed } from '../../challenge/sandbox.ts';
 import { checkSafetensors } from '../../challenge/safetensors.ts';
 import { readChallengeDir } from '../../challenge/submission.ts';
+import { goodLora, safetensors } from '../fixtures/safetensors.ts';
 
 const run = promisify(execFile);
 const python = path.join(projectRoot, '.venv', 'bin', 'python');
-
-/** A safetensors file: the header as given (offsets and all) and `data` bytes after it. */
-function safetensors(header: Record<string, unknown>, data: number): Buffer {
-  const json = Buffer.from(JSON.stringify(header));
-  const length = Buffer.alloc(8);
-  length.writeBigUInt64LE(BigInt(json.length));
-  return Buffer.concat([length, json, Buffer.alloc(data)]);
-}
-const goodLora = () =>
-  safetensors({ 'unet.a.lora.down.weight': { dtype: 'F32', shape: [4, 8], data_offsets: [0, 128] }, 'unet.a.lora.up.weight': { dtype: 'F32', shape: [8, 4], data_offsets: [128, 256] }, __metadata__: { format: 'pt' } }, 256);
 
 let dir: string;
 beforeAll(async () => {

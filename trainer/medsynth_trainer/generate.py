@@ -67,7 +67,22 @@ def _lora_file(spec: dict | None) -> Path | None:
         path = path / "pytorch_lora_weights.safetensors"
     if not path.is_file():
         raise BadInput(f"LoRA weights not found: {spec['path']}")
+    _check_safetensors(path)
     return path
+
+
+def _check_safetensors(path: Path) -> None:
+    """LoRA weights are read only as safetensors (no pickle, no code run), and refused as bad input,
+    before any model loads, when the name or the bytes say otherwise."""
+    from safetensors import SafetensorError, safe_open
+
+    if path.suffix.lower() != ".safetensors":
+        raise BadInput(f"LoRA {path.name}: only .safetensors weights are loaded ({path.suffix or 'no extension'} may be a pickle, which runs code)")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            f.keys()
+    except (SafetensorError, OSError, ValueError) as e:
+        raise BadInput(f"LoRA {path.name}: not a readable safetensors file ({e})") from None
 
 
 def _unet_dir(path: str | None) -> Path | None:
