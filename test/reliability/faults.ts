@@ -205,3 +205,30 @@ export async function checkAgainst(cluster: Cluster, referenceId: string, runId:
 export async function loseBlob(cluster: Cluster, sha256: string): Promise<void> {
   await rm(path.join(cluster.root, 'services', 'mlflow-artifacts', 'blobs', 'sha256', sha256.slice(0, 2), sha256), { force: true });
 }
+
+/** When each train/generate activity of these runs held a gpu slot: [started, closed] in ms, from their histories. */
+export async function gpuIntervals(cluster: Cluster, runIds: readonly string[]): Promise<Array<[number, number]>> {
+  const intervals: Array<[number, number]> = [];
+  const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) => Number(t?.seconds ?? 0) * 1000 + Math.floor((t?.nanos ?? 0) / 1e6);
+  for (const runId of runIds) {
+    const events = (await cluster.client.workflow.getHandle(runId).fetchHistory()).events ?? [];
+    const types = new Map(events.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => [String(e.eventId), e.activityTaskScheduledEventAttributes!.activityType?.name]));
+    const started = new Map<string, number>();
+    for (const e of events) {
+      if (e.activityTaskStartedEventAttributes) started.set(String(e.activityTaskStartedEventAttributes.scheduledEventId), ms(e.eventTime));
+      const closed = e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes ?? e.activityTaskTimedOutEventAttributes;
+      const id = String(closed?.scheduledEventId);
+      if (closed && ['train', 'generate'].includes(types.get(id) ?? '') && started.has(id)) intervals.push([started.get(id)!, ms(e.eventTime)]);
+    }
+  }
+  return intervals;
+}
+
+/** The most intervals open at one instant. */
+export function maxOverlap(intervals: ReadonlyArray<readonly [number, number]>): number {
+  const edges = intervals.flatMap(([a, b]) => [[a, 1], [b, -1]] as const).sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+  let open = 0;
+  let most = 0;
+  for (const [, d] of edges) most = Math.max(most, (open += d));
+  return most;
+}

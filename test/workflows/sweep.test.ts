@@ -24,19 +24,12 @@ import { testServices } from '../helpers/services.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { writeTinyDataset } from '../helpers/tiny-dataset.ts';
 import { trainedExtractorDir } from '../metrics/helpers.ts';
+import { maxOverlap } from '../reliability/faults.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const medsynth = path.join(root, 'bin/medsynth.mjs');
 
 /** The largest number of intervals that overlap at one instant. */
-function maxOverlap(intervals: Array<[number, number]>): number {
-  const edges = intervals.flatMap(([a, b]) => [[a, 1], [b, -1]] as const).sort((x, y) => x[0] - y[0] || x[1] - y[1]);
-  let now = 0;
-  let max = 0;
-  for (const [, d] of edges) max = Math.max(max, (now += d));
-  return max;
-}
-
 describe('sweeps through real workers', () => {
   const queue = `test-sweep-${process.pid}-${Date.now()}`;
   const gpuQueue = `${queue}-gpu`;
