@@ -1,7 +1,18 @@
-// Errors that are the user's to fix. The CLI prints their message without a stack trace and
-// activities turn them into non-retryable Temporal failures of type "BadInput".
+// Errors that are the user's to fix. The CLI prints their message in one line without a stack
+// trace; activities turn them into non-retryable Temporal failures of type "BadInput" (or, for
+// one marked retryable such as a locked store, a failure that is retried).
 export class UserError extends Error {
   override name = 'BadInput';
+  /**
+   * A condition the user fixes by waiting or freeing something (a locked store): still one line in
+   * the CLI, but an activity that meets it is retried instead of failing at once.
+   */
+  readonly retryable: boolean;
+
+  constructor(message: string, options: { cause?: unknown; retryable?: boolean } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.retryable = options.retryable ?? false;
+  }
 }
 
 /** The Temporal failure type that temporal.config.ts lists as non-retryable. */

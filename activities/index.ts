@@ -29,7 +29,7 @@ function failFastOnUserError<A extends unknown[], R>(activity: (...args: A) => P
     try {
       return await activity(...args);
     } catch (err) {
-      if (err instanceof UserError) throw ApplicationFailure.nonRetryable(err.message, userErrorType);
+      if (err instanceof UserError) throw err.retryable ? ApplicationFailure.retryable(err.message, err.name) : ApplicationFailure.nonRetryable(err.message, userErrorType);
       throw err;
     }
   };

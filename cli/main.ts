@@ -1,7 +1,7 @@
 // The medsynth command line. Pure wiring: each command's flags map 1:1 onto the options of a
 // function in cli/commands/, and errors are caught once, here.
 import { Argument, Command, InvalidArgumentError, Option } from 'commander';
-import { rootMessage } from '../errors.ts';
+import { rootMessage, UserError } from '../errors.ts';
 import { DEFAULT_FEATURES, PROTOCOLS } from '../metrics/protocols/protocols.ts';
 import { REPORT_DEFAULTS } from '../reports/defaults.ts';
 import { SANDBOX_DEFAULTS } from '../challenge/sandbox.ts';
@@ -263,7 +263,7 @@ export async function main(argv = process.argv): Promise<void> {
   } catch (err) {
     if (err instanceof Error && err.name === 'WorkflowFailedError') {
       process.stderr.write(redactSecrets(`error: the run failed: ${rootMessage(err)}\n`));
-    } else if (err instanceof Error && err.name === 'BadInput') {
+    } else if (err instanceof UserError || (err instanceof Error && err.name === 'BadInput')) {
       process.stderr.write(redactSecrets(`error: ${err.message}\n`));
     } else {
       process.stderr.write(redactSecrets(`internal error (please report): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`));

@@ -1,4 +1,6 @@
-// Errors callers may want to tell apart from DuckDB's own.
+// Errors callers may want to tell apart from DuckDB's own. The store's own conditions (locked,
+// missing, too new) are the user's to fix: UserErrors, one line in the CLI.
+import { UserError } from '../errors.ts';
 
 export class ParamConflictError extends Error {
   constructor(
@@ -15,7 +17,7 @@ export class ParamConflictError extends Error {
   }
 }
 
-export class StoreLockedError extends Error {
+export class StoreLockedError extends UserError {
   constructor(
     readonly path: string,
     /** The process DuckDB says holds the lock, when it says so. */
@@ -27,20 +29,20 @@ export class StoreLockedError extends Error {
     super(
       `the medsynth store ${path} is locked by ${holder} (DuckDB allows one writing process per file). ` +
         `Wait for it to finish, or stop it, then retry. DuckDB said: ${detail}`,
-      { cause },
+      { cause, retryable: true },
     );
     this.name = 'StoreLockedError';
   }
 }
 
-export class StoreMissingError extends Error {
+export class StoreMissingError extends UserError {
   constructor(readonly path: string) {
     super(`no medsynth store at ${path}: it is created by the first run or ingest that writes to it`);
     this.name = 'StoreMissingError';
   }
 }
 
-export class SchemaTooNewError extends Error {
+export class SchemaTooNewError extends UserError {
   constructor(readonly path: string, readonly found: number, readonly supported: number) {
     super(`the store ${path} has schema version ${found}; this medsynth understands up to ${supported}: upgrade medsynth`);
     this.name = 'SchemaTooNewError';

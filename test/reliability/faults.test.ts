@@ -6,7 +6,7 @@
 // metric point stored twice in DuckDB or MLflow.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from './cluster.ts';
-import { checkAgainst, killPlan, killTrial, loseBlob, resultThroughRestarts, startTiny, waitForActivity, watchNotices, type LiveNodes } from './faults.ts';
+import { checkAgainst, diskFullTrial, killPlan, killTrial, lostCheckpointTrial, outageTrial, startTiny, type LiveNodes } from './faults.ts';
 
 const seed = Number(process.env.MEDSYNTH_FAULT_SEED ?? 7);
 const reference = `reliability-ref-${Date.now()}`;
@@ -46,68 +46,24 @@ describe('faults on a two-node cluster (short mode)', () => {
   }, 300_000);
 
   it('a gpu node killed mid-training whose checkpoint blob was lost: the retry warns loudly, trains from step 0, and ends the same', async () => {
-    const runId = `reliability-lost-ckpt-${Date.now()}`;
-    const handle = await startTiny(cluster, runId);
-    const watch = watchNotices(handle);
-    let checkpoint = '';
-    await waitForActivity(handle, 'a heartbeated checkpoint', (a) => {
-      const beat = a.heartbeat as { checkpoint?: { tree: { sha256: string } } } | null;
-      if (a.type === 'train' && beat?.checkpoint) checkpoint = beat.checkpoint.tree.sha256;
-      return Boolean(checkpoint);
-    });
-    await cluster.kill(nodes.gpu);
-    await loseBlob(cluster, checkpoint);
-    nodes.gpu = cluster.gpu();
-    const result = await handle.result();
-    watch.stop();
-    expect(result.runId).toBe(runId);
-    const notices = watch.notices.join('\n');
+    const outcome = await lostCheckpointTrial(cluster, nodes, `reliability-lost-ckpt-${Date.now()}`);
+    const notices = outcome.notices.join('\n');
     expect(notices).toMatch(/train: attempt 1 lost its worker/);
-    expect(notices).toMatch(new RegExp(`train: WARNING the checkpoint of step \\d+ \\(blob ${checkpoint.slice(0, 12)}\\) could not be fetched .*training restarts from step 0`));
-    const tags = (await cluster.mlflow.getRun(result.mlflowRunId)).data.tags ?? [];
-    expect(tags.find((t) => t.key === 'medsynth.warning.train')?.value).toMatch(/could not be fetched/);
-    expect(result.train?.resumedFrom ?? null).toBeNull();
-    await expectSameAsReference(runId);
+    expect(notices).toMatch(new RegExp(`train: WARNING the checkpoint of step \\d+ \\(blob ${outcome.checkpoint.slice(0, 12)}\\) could not be fetched .*training restarts from step 0`));
+    expect(outcome.warningTag).toMatch(/could not be fetched/);
+    expect(outcome.resumedFrom).toBeNull();
+    await expectSameAsReference(outcome.runId);
   }, 300_000);
 
   it('Temporal restarted mid-run and MLflow stopped for 30 s mid-training: nothing lost', async () => {
-    const runId = `reliability-outage-${Date.now()}`;
-    const handle = await startTiny(cluster, runId);
-    await waitForActivity(handle, 'training under way', (a) => a.type === 'train' && ((a.heartbeat as { step?: number } | null)?.step ?? 0) >= 1);
-    await cluster.stopMlflow(30_000);
-    await waitForActivity(handle, 'generation to start', (a) => a.type === 'generate' && a.started);
-    await cluster.restartTemporal();
-    const result = await resultThroughRestarts(cluster, runId);
-    expect(result.runId).toBe(runId);
-    await expectSameAsReference(runId);
+    const outcome = await outageTrial(cluster, `reliability-outage-${Date.now()}`);
+    await expectSameAsReference(outcome.runId);
   }, 400_000);
 
   it('a full disk on the gpu node: a one-line error naming the node (and the file where known), and a retry that succeeds once there is room', async () => {
-    await cluster.kill(nodes.gpu);
-    nodes.gpu = cluster.gpu({ diskMiB: 64 });
-    const home = nodes.gpu.home;
-    await waitForMount(nodes.gpu.exec, home);
-    await nodes.gpu.exec(`dd if=/dev/zero of='${home}/ballast' bs=1M 2>/dev/null || true`);
-    const runId = `reliability-disk-${Date.now()}`;
-    const handle = await startTiny(cluster, runId);
-    let failure = '';
-    await waitForActivity(handle, 'a failed attempt for want of space', (a) => {
-      if (a.type === 'train' && /no space left/i.test(a.failure)) failure = a.failure;
-      return Boolean(failure);
-    });
+    const { runId, home, failure } = await diskFullTrial(cluster, nodes, `reliability-disk-${Date.now()}`);
     // one line: the node's home, and the file where Node knows it (a write on an open file does not say)
     expect(failure).toMatch(new RegExp(`^no space left on device on this node (writing ${home}/\\S+|\\(ENOSPC: [^\\n]*\\)) \\(MEDSYNTH_HOME ${home}\\); free some space there: the attempt is retried$`));
-    await nodes.gpu.exec(`rm -f '${home}/ballast'`);
-    const result = await handle.result();
-    expect(result.runId).toBe(runId);
     await expectSameAsReference(runId);
   }, 300_000);
 });
-
-async function waitForMount(exec: (command: string) => Promise<void>, dir: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if (await exec(`mountpoint -q '${dir}'`).then(() => true, () => false)) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${dir} was never mounted`);
-}

@@ -16,14 +16,14 @@ import { rootMessage } from '../../errors.ts';
 import { parseSpec, resolveSpecPaths, specHash } from '../../experiments/load.ts';
 import { withStore } from '../../store/index.ts';
 import type { ExperimentInput, ExperimentResult } from '../../workflows/messages.ts';
-import type { Cluster, Node } from './cluster.ts';
+import type { Cluster, Node, NodeOptions } from './cluster.ts';
 
 export const faultStages = ['ingest', 'train', 'generate', 'evaluate', 'report'] as const;
 export type FaultStage = (typeof faultStages)[number];
 
 /** The node that runs each stage's activity, and how long after it starts the kill may come. */
 const stageFacts: Record<FaultStage, { node: 'cpu' | 'gpu'; maxDelayMs: number }> = {
-  ingest: { node: 'cpu', maxDelayMs: 300 },
+  ingest: { node: 'cpu', maxDelayMs: 150 },
   train: { node: 'gpu', maxDelayMs: 4000 },
   generate: { node: 'gpu', maxDelayMs: 1500 },
   evaluate: { node: 'cpu', maxDelayMs: 1500 },
@@ -76,6 +76,8 @@ export const startTiny = (cluster: Cluster, runId: string) => startExperiment(cl
 export interface LiveNodes {
   cpu: Node;
   gpu: Node;
+  /** how replacement gpu nodes are started (slots) */
+  gpuOptions?: NodeOptions;
 }
 
 /** Follows a run in the background as `medsynth run` does, keeping the fault notices it would print. */
@@ -153,7 +155,7 @@ export async function killTrial(cluster: Cluster, nodes: LiveNodes, plan: KillPl
     const interrupted = (before.raw.pendingActivities ?? []).some((a) => a.activityType?.name === plan.stage);
     const which = stageFacts[plan.stage].node;
     await cluster.kill(nodes[which]);
-    nodes[which] = which === 'cpu' ? cluster.cpu() : cluster.gpu();
+    nodes[which] = which === 'cpu' ? cluster.cpu() : cluster.gpu(nodes.gpuOptions);
     const status = await handle.result().then(
       () => 'FINISHED',
       (err: unknown) => `FAILED: ${rootMessage(err)}`,
@@ -201,11 +203,6 @@ export async function checkAgainst(cluster: Cluster, referenceId: string, runId:
   return { differences: comparisons.filter((c) => c.verdict !== 'identical'), compared: comparisons.length, duplicates, metricPoints: rows.length };
 }
 
-/** Deletes a blob from the MLflow server's artifact store (what a lost object in S3 would be). */
-export async function loseBlob(cluster: Cluster, sha256: string): Promise<void> {
-  await rm(path.join(cluster.root, 'services', 'mlflow-artifacts', 'blobs', 'sha256', sha256.slice(0, 2), sha256), { force: true });
-}
-
 /** When each train/generate activity of these runs held a gpu slot: [started, closed] in ms, from their histories. */
 export async function gpuIntervals(cluster: Cluster, runIds: readonly string[]): Promise<Array<[number, number]>> {
   const intervals: Array<[number, number]> = [];
@@ -231,4 +228,80 @@ export function maxOverlap(intervals: ReadonlyArray<readonly [number, number]>):
   let most = 0;
   for (const [, d] of edges) most = Math.max(most, (open += d));
   return most;
+}
+
+/** Deletes a blob from the MLflow server's artifact store (what a lost object in S3 would be). */
+export async function loseBlob(cluster: Cluster, sha256: string): Promise<void> {
+  await rm(path.join(cluster.root, 'services', 'mlflow-artifacts', 'blobs', 'sha256', sha256.slice(0, 2), sha256), { force: true });
+}
+
+export interface LostCheckpointOutcome {
+  runId: string;
+  checkpoint: string;
+  notices: string[];
+  warningTag: string | null;
+  resumedFrom: number | null;
+}
+
+/** Kills the gpu node once training has heartbeated a checkpoint, and deletes that checkpoint's blob before a new node takes over. */
+export async function lostCheckpointTrial(cluster: Cluster, nodes: LiveNodes, runId: string): Promise<LostCheckpointOutcome> {
+  const handle = await startTiny(cluster, runId);
+  const watch = watchNotices(handle);
+  try {
+    let checkpoint = '';
+    await waitForActivity(handle, 'a heartbeated checkpoint', (a) => {
+      const beat = a.heartbeat as { checkpoint?: { tree: { sha256: string } } } | null;
+      if (a.type === 'train' && beat?.checkpoint) checkpoint = beat.checkpoint.tree.sha256;
+      return Boolean(checkpoint);
+    });
+    await cluster.kill(nodes.gpu);
+    await loseBlob(cluster, checkpoint);
+    nodes.gpu = cluster.gpu(nodes.gpuOptions);
+    const result = await handle.result();
+    const tags = (await cluster.mlflow.getRun(result.mlflowRunId)).data.tags ?? [];
+    return { runId, checkpoint, notices: watch.notices, warningTag: tags.find((t) => t.key === 'medsynth.warning.train')?.value ?? null, resumedFrom: result.train?.resumedFrom ?? null };
+  } finally {
+    watch.stop();
+  }
+}
+
+/** Stops MLflow for `mlflowDownMs` once training is under way, then restarts Temporal once generation starts. */
+export async function outageTrial(cluster: Cluster, runId: string, mlflowDownMs = 30_000): Promise<{ runId: string; seconds: number }> {
+  const started = Date.now();
+  const handle = await startTiny(cluster, runId);
+  await waitForActivity(handle, 'training under way', (a) => a.type === 'train' && ((a.heartbeat as { step?: number } | null)?.step ?? 0) >= 1);
+  await cluster.stopMlflow(mlflowDownMs);
+  await waitForActivity(handle, 'generation to start', (a) => a.type === 'generate' && a.started);
+  await cluster.restartTemporal();
+  await resultThroughRestarts(cluster, runId);
+  return { runId, seconds: (Date.now() - started) / 1000 };
+}
+
+/**
+ * Replaces the gpu node by one whose home is a full 64 MiB disk, runs the tiny experiment until
+ * training fails for want of space, then frees the space: the retry must succeed.
+ */
+export async function diskFullTrial(cluster: Cluster, nodes: LiveNodes, runId: string): Promise<{ runId: string; home: string; failure: string }> {
+  await cluster.kill(nodes.gpu);
+  nodes.gpu = cluster.gpu({ ...nodes.gpuOptions, diskMiB: 64 });
+  const { home, exec } = nodes.gpu;
+  await waitForMount(exec, home);
+  await exec(`dd if=/dev/zero of='${home}/ballast' bs=1M 2>/dev/null || true`);
+  const handle = await startTiny(cluster, runId);
+  let failure = '';
+  await waitForActivity(handle, 'a failed attempt for want of space', (a) => {
+    if (a.type === 'train' && /no space left/i.test(a.failure)) failure = a.failure;
+    return Boolean(failure);
+  });
+  await exec(`rm -f '${home}/ballast'`);
+  await handle.result();
+  return { runId, home, failure };
+}
+
+async function waitForMount(exec: (command: string) => Promise<void>, dir: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (await exec(`mountpoint -q '${dir}'`).then(() => true, () => false)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${dir} was never mounted`);
 }

@@ -4,7 +4,9 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { UserError } from '../../errors.ts';
 import { StoreLockedError, openStore, withStore } from '../../store/index.ts';
 import { makeTempDir } from './fixtures.ts';
 
@@ -71,5 +73,19 @@ describe('a store held by another process', () => {
     await withStore(path, (s) => s.upsertRun({ run_id: 'after' }), { lockWaitMs: 10_000 });
     const rows = await withStore(path, async (s) => (await s.query('SELECT run_id FROM runs ORDER BY 1')).rows);
     expect(rows).toEqual([['after'], ['held']]);
+  }, 30_000);
+
+  it('medsynth query on a locked store: one line naming the holder, exit 1, no stack trace; it is a user error an activity retries', async () => {
+    const path = join(dir, 'medsynth.duckdb');
+    const held = await holdStore(path);
+    holder = held.child;
+    const cli = resolve(import.meta.dirname, '../../bin/medsynth.mjs');
+    const out = await execa('node', [cli, 'query', 'select 1'], { env: { ...process.env, MEDSYNTH_HOME: dir, MEDSYNTH_DUCKDB: '' }, reject: false });
+    expect(out.exitCode).toBe(1);
+    expect(out.stderr.trim().split('\n')).toHaveLength(1);
+    expect(out.stderr).toMatch(new RegExp(`^error: the medsynth store ${path} is locked by process ${held.child.pid}`));
+    const error = await openStore(path, { readOnly: true, lockWaitMs: 0 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as UserError).retryable).toBe(true);
   }, 30_000);
 });

@@ -105,7 +105,7 @@ def train_job(data_file: Path, kind: str, resolution: int = 64, **method) -> dic
     )
 
 
-def generate_job(**generation) -> dict:
+def generate_job(lora: Path | None = None, **generation) -> dict:
     return jobs.validate(
         "generate",
         {
@@ -113,6 +113,7 @@ def generate_job(**generation) -> dict:
             "runId": "test-generate",
             "device": "cpu",
             "baseModel": {"id": "tiny", "resolution": 32},
+            **({"lora": {"path": str(lora)}} if lora is not None else {}),
             "generation": {
                 "prompts": ["an endoscopy image of a polyp", "a photo of a cat"],
                 "seeds": [0, 11],

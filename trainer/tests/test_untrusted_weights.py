@@ -6,9 +6,8 @@ import json
 import pickle
 
 import pytest
-from conftest import cli, json_lines
+from conftest import cli, generate_job, json_lines
 
-from medsynth_trainer import jobs
 
 
 class _CreatesMarker:
@@ -17,20 +16,6 @@ class _CreatesMarker:
 
     def __reduce__(self):
         return (open, (self.marker, "w"))
-
-
-def _generate_job(lora_path) -> dict:
-    return jobs.validate(
-        "generate",
-        {
-            "kind": "generate",
-            "runId": "untrusted-weights",
-            "device": "cpu",
-            "baseModel": {"id": "tiny", "resolution": 32},
-            "lora": {"path": str(lora_path)},
-            "generation": {"prompts": ["an endoscopy image of a polyp"], "seeds": [0], "steps": 2},
-        },
-    )
 
 
 def test_the_marker_pickle_does_run_code_when_unpickled(tmp_path):
@@ -46,7 +31,7 @@ def test_a_pickle_lora_is_refused_before_any_unpickling(tmp_path, name):
     lora = tmp_path / name
     lora.write_bytes(pickle.dumps(_CreatesMarker(marker)))
     job_file = tmp_path / "job.json"
-    job_file.write_text(json.dumps(_generate_job(lora)))
+    job_file.write_text(json.dumps(generate_job(lora, prompts=["an endoscopy image of a polyp"], seeds=[0], steps=2)))
 
     done = cli("generate", "--spec", job_file, "--out", tmp_path / "out")
 
