@@ -20,21 +20,6 @@ import { promptSearchActivities } from './prompt-search.ts';
 import { sweepRecordActivities } from './sweep-records.ts';
 import { trainActivity } from './train.ts';
 
-/**
- * Temporal types a thrown error by its class name; a user's error must fail at once instead of
- * being retried, so it becomes a non-retryable failure of the type temporal.config.ts names.
- */
-function failFastOnUserError<A extends unknown[], R>(activity: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
-  return async (...args) => {
-    try {
-      return await activity(...args);
-    } catch (err) {
-      if (err instanceof UserError) throw err.retryable ? ApplicationFailure.retryable(err.message, err.name) : ApplicationFailure.nonRetryable(err.message, userErrorType);
-      throw err;
-    }
-  };
-}
-
 /** Whether an error (Node's, or the trainer's as its message carries it) is a full disk. */
 export function isDiskFull(err: unknown): boolean {
   const e = err as NodeJS.ErrnoException | undefined;
@@ -42,21 +27,26 @@ export function isDiskFull(err: unknown): boolean {
 }
 
 /**
- * A full disk is this node's to fix, not the input's: the failure says so in one line, naming the
- * node's home and the file, and stays retryable, so the attempt succeeds once there is room.
+ * The Temporal failure an activity's error becomes. A user's error fails at once (non-retryable,
+ * of the type temporal.config.ts names), unless it is one that waiting fixes (a locked store). A
+ * full disk is this node's to fix, not the input's: one line naming the node's home (and the file
+ * where Node knows it), retryable, so the attempt succeeds once there is room. Anything else is
+ * left as it is (retried by the activity's policy).
  */
-function explainDiskFull<A extends unknown[], R>(activity: (...args: A) => Promise<R>, home: string): (...args: A) => Promise<R> {
+function asFailure(err: unknown, home: string): unknown {
+  if (err instanceof UserError) return err.retryable ? ApplicationFailure.retryable(err.message, err.name) : ApplicationFailure.nonRetryable(err.message, userErrorType);
+  if (err instanceof ApplicationFailure || !isDiskFull(err)) return err;
+  const file = (err as NodeJS.ErrnoException).path;
+  const what = file ? `writing ${file}` : `(${String((err as Error).message).split('\n')[0]})`;
+  return ApplicationFailure.retryable(`no space left on device on this node ${what} (MEDSYNTH_HOME ${home}); free some space there: the attempt is retried`, 'DiskFull');
+}
+
+function classifyErrors<A extends unknown[], R>(activity: (...args: A) => Promise<R>, home: string): (...args: A) => Promise<R> {
   return async (...args) => {
     try {
       return await activity(...args);
     } catch (err) {
-      if (!isDiskFull(err) || err instanceof ApplicationFailure) throw err;
-      const file = (err as NodeJS.ErrnoException).path;
-      const what = file ? `writing ${file}` : `(${String((err as Error).message).split('\n')[0]})`;
-      throw ApplicationFailure.retryable(
-        `no space left on device on this node ${what} (MEDSYNTH_HOME ${home}); free some space there: the attempt is retried`,
-        'DiskFull',
-      );
+      throw asFailure(err, home);
     }
   };
 }
@@ -121,8 +111,8 @@ export function createActivities(deps: ActivityDeps) {
   const beating = new Set<string>([...bookkeeping, ...reports]);
   return Object.fromEntries(
     Object.entries(activities).map(([name, fn]) => {
-      const failFast = failFastOnUserError(explainDiskFull(fn as (...a: unknown[]) => Promise<unknown>, deps.paths.home));
-      return [name, beating.has(name) ? heartbeatWhileRunning(failFast) : failFast];
+      const classified = classifyErrors(fn as (...a: unknown[]) => Promise<unknown>, deps.paths.home);
+      return [name, beating.has(name) ? heartbeatWhileRunning(classified) : classified];
     }),
   ) as typeof activities;
 }

@@ -23,6 +23,7 @@ import { imageMediaType } from './ingest.ts';
 import { reportArtifactPath } from './report.ts';
 import { logRunArtifact, logRunMetrics, recordBlobArtifacts } from './run-records.ts';
 import { runTags } from './start-run.ts';
+import { recordSweepStart } from './sweep-records.ts';
 
 const asRun = (search: SweepRef) => ({ runId: search.sweepId, mlflowRunId: search.mlflowRunId, mlflowExperimentId: search.mlflowExperimentId });
 const parallelRequests = 4;
@@ -150,29 +151,17 @@ export function promptSearchActivities(deps: ActivityDeps) {
         c.mlflowRunId = run.info.run_id;
         if (created) await mlflow.logBatch({ runId: c.mlflowRunId, params: { category: c.category, prompt: c.prompt.slice(0, 6000), source: c.source } });
       });
-      await withStore(paths.store, async (store) => {
-        await store.upsertSweep({
-          sweep_id: searchId,
-          experiment: spec.name,
-          spec_hash: input.specHash,
-          spec_json: JSON.stringify(spec),
-          method: 'prompts',
-          objective: promptMetricKeys(features).kid,
-          mode: 'min',
-          n_trials: candidates.length,
-          max_parallel: 1,
-          gpu_slots: 1,
-          temporal_run_id: input.temporalRunId,
-          mlflow_experiment_id: experimentId,
-          mlflow_run_id: mlflowRunId,
-          git_commit: input.provenance.gitCommit,
-          status: 'RUNNING',
-          started_at: new Date(input.at),
-        });
-        const known = new Set((await store.getTrials(searchId)).map((t) => t.trial_index));
-        for (const c of candidates.filter((c) => !known.has(c.index))) {
-          await store.upsertTrial({ sweep_id: searchId, trial_index: c.index, run_id: c.id, overrides_json: JSON.stringify({ category: c.category, prompt: c.prompt, source: c.source }), status: 'PENDING' });
-        }
+      await recordSweepStart(paths.store, {
+        sweepId: searchId,
+        input,
+        experimentId,
+        mlflowRunId,
+        method: 'prompts',
+        objective: promptMetricKeys(features).kid,
+        mode: 'min',
+        maxParallel: 1,
+        gpuSlots: 1,
+        trials: candidates.map((c) => ({ index: c.index, id: c.id, overrides: { category: c.category, prompt: c.prompt, source: c.source } })),
       });
       return { search: { sweepId: searchId, mlflowExperimentId: experimentId, mlflowRunId }, candidates, categories, skipped, warnings, features };
     },

@@ -21,6 +21,49 @@ export interface StartSweepInput extends SweepInput {
 const asRun = (sweep: SweepRef) => ({ runId: sweep.sweepId, mlflowRunId: sweep.mlflowRunId, mlflowExperimentId: sweep.mlflowExperimentId });
 const terminal = new Set(['FINISHED', 'FAILED', 'KILLED', 'SKIPPED', 'PRUNED']);
 
+/** What a starting sweep (or prompt search) records in DuckDB. */
+export interface SweepStart {
+  sweepId: string;
+  input: Pick<StartSweepInput, 'spec' | 'specHash' | 'temporalRunId' | 'at' | 'provenance'>;
+  experimentId: string;
+  mlflowRunId: string;
+  method: string;
+  objective: string;
+  mode: 'min' | 'max';
+  maxParallel: number;
+  gpuSlots: number;
+  trials: ReadonlyArray<{ index: number; id: string; overrides: unknown }>;
+}
+
+/** Its `sweeps` row, RUNNING, and a PENDING row for each trial not recorded yet: a retry must not reset a trial that has already moved on. */
+export async function recordSweepStart(storePath: string, s: SweepStart): Promise<void> {
+  const { input } = s;
+  await withStore(storePath, async (store) => {
+    await store.upsertSweep({
+      sweep_id: s.sweepId,
+      experiment: input.spec.name,
+      spec_hash: input.specHash,
+      spec_json: JSON.stringify(input.spec),
+      method: s.method,
+      objective: s.objective,
+      mode: s.mode,
+      n_trials: s.trials.length,
+      max_parallel: s.maxParallel,
+      gpu_slots: s.gpuSlots,
+      temporal_run_id: input.temporalRunId,
+      mlflow_experiment_id: s.experimentId,
+      mlflow_run_id: s.mlflowRunId,
+      git_commit: input.provenance.gitCommit,
+      status: 'RUNNING',
+      started_at: new Date(input.at),
+    });
+    const known = new Set((await store.getTrials(s.sweepId)).map((t) => t.trial_index));
+    for (const trial of s.trials.filter((t) => !known.has(t.index))) {
+      await store.upsertTrial({ sweep_id: s.sweepId, trial_index: trial.index, run_id: trial.id, overrides_json: JSON.stringify(trial.overrides), status: 'PENDING' });
+    }
+  });
+}
+
 export function sweepRecordActivities(deps: ActivityDeps) {
   const { paths, mlflow } = deps;
   return {
@@ -35,30 +78,17 @@ export function sweepRecordActivities(deps: ActivityDeps) {
         'sweep.trials': String(input.trials.length),
       };
       await mlflow.logBatch({ runId: mlflowRunId, params });
-      await withStore(paths.store, async (store) => {
-        await store.upsertSweep({
-          sweep_id: sweepId,
-          experiment: spec.name,
-          spec_hash: input.specHash,
-          spec_json: JSON.stringify(spec),
-          method: settings.method,
-          objective: objective.metric,
-          mode: objective.mode,
-          n_trials: input.trials.length,
-          max_parallel: settings.maxParallel,
-          gpu_slots: settings.gpuSlots,
-          temporal_run_id: input.temporalRunId,
-          mlflow_experiment_id: experimentId,
-          mlflow_run_id: mlflowRunId,
-          git_commit: input.provenance.gitCommit,
-          status: 'RUNNING',
-          started_at: new Date(input.at),
-        });
-        // a retry must not reset a trial that has already moved on
-        const known = new Set((await store.getTrials(sweepId)).map((t) => t.trial_index));
-        for (const trial of input.trials.filter((t) => !known.has(t.index))) {
-          await store.upsertTrial({ sweep_id: sweepId, trial_index: trial.index, run_id: trial.id, overrides_json: JSON.stringify(trial.overrides), status: 'PENDING' });
-        }
+      await recordSweepStart(paths.store, {
+        sweepId,
+        input,
+        experimentId,
+        mlflowRunId,
+        method: settings.method,
+        objective: objective.metric,
+        mode: objective.mode,
+        maxParallel: settings.maxParallel,
+        gpuSlots: settings.gpuSlots,
+        trials: input.trials,
       });
       return { sweepId, mlflowExperimentId: experimentId, mlflowRunId };
     },

@@ -48,21 +48,20 @@ type Checkpoint = { tree: BlobRef; step: number };
  */
 async function fetchResumePoint(deps: ActivityDeps, outDir: string, input: TrainInput): Promise<{ previous?: Checkpoint; resumePath?: string; warning?: string }> {
   const beat = (activityInfo().heartbeatDetails as TrainHeartbeat | undefined)?.checkpoint;
-  let warning: string | undefined;
+  const lost: string[] = [];
+  const warning = (from: string) => (lost.length ? { warning: `${lost.join('; ')}: training restarts from ${from}` } : {});
   for (const candidate of [beat, input.resume]) {
     if (!candidate) continue;
     const resumePath = path.join(outDir, 'resume', `step-${String(candidate.step).padStart(8, '0')}`);
     await rm(resumePath, { recursive: true, force: true });
     try {
       await deps.blobs.getTree(candidate.tree, resumePath);
-      return { previous: candidate, resumePath, ...(warning ? { warning } : {}) };
+      return { previous: candidate, resumePath, ...warning(`the workflow's checkpoint of step ${candidate.step}`) };
     } catch (err) {
-      const fallback = candidate === beat && input.resume ? `the workflow's checkpoint of step ${input.resume.step}` : 'step 0';
-      warning = `the checkpoint of step ${candidate.step} (blob ${candidate.tree.sha256.slice(0, 12)}) could not be fetched (${(err as Error).message.split('\n')[0]}): training restarts from ${fallback}`;
-      if (candidate !== beat) break;
+      lost.push(`the checkpoint of step ${candidate.step} (blob ${candidate.tree.sha256.slice(0, 12)}) could not be fetched (${(err as Error).message.split('\n')[0]})`);
     }
   }
-  return warning ? { warning } : {};
+  return warning('step 0');
 }
 
 /** A warning on the worker's log and the MLflow run (tag medsynth.warning.train); the attempt's heartbeats carry it to the follower. */

@@ -64,6 +64,31 @@ export interface Cluster {
   close: () => Promise<void>;
 }
 
+/**
+ * `medsynth worker` as a node of its own: MEDSYNTH_HOME `home`, in a mount namespace (unshare -m)
+ * where each `hidden` folder is an empty tmpfs (what another machine would not see), optionally
+ * on a small disk of its own, as its own process group.
+ */
+export function spawnNode(o: { kind: 'cpu' | 'gpu'; home: string; hidden: readonly string[]; taskQueue: string; env: NodeJS.ProcessEnv } & NodeOptions): Node {
+  const mounts = o.hidden.map((dir) => `mount -t tmpfs medsynth-hidden '${dir}' && `).join('');
+  const disk = o.diskMiB ? `mount -t tmpfs -o size=${o.diskMiB}m medsynth-disk '${o.home}' && ` : '';
+  const slots = o.slots ? ` --slots ${o.slots}` : '';
+  const command = `${mounts}${disk}exec node '${path.join(projectRoot, 'bin/medsynth.mjs')}' worker --queue ${o.kind} --task-queue ${o.taskQueue}${slots}`;
+  const child = execa('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', command], {
+    cwd: projectRoot,
+    env: { ...o.env, MEDSYNTH_HOME: o.home },
+    reject: false,
+    detached: true,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return {
+    kind: o.kind,
+    home: o.home,
+    process: child,
+    exec: async (shell) => void (await execa('nsenter', ['--target', String(child.pid), '--mount', 'sh', '-c', shell])),
+  };
+}
+
 /** Starts the servers and prepares the folders; nodes are started by the caller. */
 export async function startCluster(name: string): Promise<Cluster> {
   const root = await mkdtemp(path.join(os.tmpdir(), `medsynth-cluster-${name}-`));
@@ -83,27 +108,11 @@ export async function startCluster(name: string): Promise<Cluster> {
   const gpuHomes: string[] = [];
   const nodes: Node[] = [];
 
-  function startNode(kind: 'cpu' | 'gpu', home: string, hidden: string[], options: NodeOptions = {}): Node {
-    const mounts = hidden.map((dir) => `mount -t tmpfs medsynth-hidden '${dir}' && `).join('');
-    const disk = options.diskMiB ? `mount -t tmpfs -o size=${options.diskMiB}m medsynth-disk '${home}' && ` : '';
-    const slots = options.slots ? ` --slots ${options.slots}` : '';
-    const command = `${mounts}${disk}exec node '${path.join(projectRoot, 'bin/medsynth.mjs')}' worker --queue ${kind} --task-queue ${kind === 'cpu' ? queue : gpuQueue}${slots}`;
-    const child = execa('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', command], {
-      cwd: projectRoot,
-      env: { ...env, TEMPORAL_ADDRESS: services.temporalAddress, MLFLOW_TRACKING_URI: services.mlflowUri, MEDSYNTH_HOME: home },
-      reject: false,
-      detached: true,
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    const node: Node = {
-      kind,
-      home,
-      process: child,
-      exec: async (shell) => void (await execa('nsenter', ['--target', String(child.pid), '--mount', 'sh', '-c', shell])),
-    };
+  const startNode = (kind: 'cpu' | 'gpu', home: string, hidden: string[], options: NodeOptions = {}): Node => {
+    const node = spawnNode({ kind, home, hidden, taskQueue: kind === 'cpu' ? queue : gpuQueue, env: { ...env, TEMPORAL_ADDRESS: services.temporalAddress, MLFLOW_TRACKING_URI: services.mlflowUri }, ...options });
     nodes.push(node);
     return node;
-  }
+  };
 
   const kill = async (node: Node) => {
     try {

@@ -6,8 +6,6 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
-import { defaultPayloadConverter } from '@temporalio/common';
-import protos from '@temporalio/proto';
 import { compareFinishedRuns } from '../../audit/replay.ts';
 import type { Comparison } from '../../audit/compare.ts';
 import { faultNotices } from '../../cli/follow.ts';
@@ -95,9 +93,7 @@ export function watchNotices(handle: WorkflowHandle): { notices: string[]; stop:
   return { notices, stop: () => void (stopped = true) };
 }
 
-const STARTED = protos.temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED;
-
-/** Polls the run's pending activities until `probe` finds what it waits for. */
+/** Polls the run's pending activities (as the follower reads them) until `probe` finds what it waits for. */
 export async function waitForActivity(
   handle: WorkflowHandle,
   what: string,
@@ -106,14 +102,12 @@ export async function waitForActivity(
 ): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
-    const d = await handle.describe().catch(() => null);
-    if (d && d.status.name !== 'RUNNING') throw new Error(`run ${handle.workflowId} ended (${d.status.name}) before ${what}`);
-    for (const a of d?.raw.pendingActivities ?? []) {
-      const payload = a.heartbeatDetails?.payloads?.[0];
-      const heartbeat = payload ? defaultPayloadConverter.fromPayload(payload) : null;
-      if (probe({ type: a.activityType?.name ?? '', started: a.state === STARTED, attempt: a.attempt ?? 1, failure: a.lastFailure?.message ?? '', heartbeat })) return;
+    const live = await readLiveState(handle).catch(() => null);
+    if (live && live.status !== 'RUNNING') throw new Error(`run ${handle.workflowId} ended (${live.status}) before ${what}`);
+    for (const [type, a] of Object.entries(live?.attempts ?? {})) {
+      if (probe({ type, started: a.state === 'started', attempt: a.attempt, failure: a.lastFailure?.message ?? '', heartbeat: live!.activityProgress[type] ?? null })) return;
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error(`timed out waiting for ${what} in ${handle.workflowId}`);
 }

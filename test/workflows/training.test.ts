@@ -5,7 +5,7 @@
 // SIGKILL mid-training is replaced by one in a third, empty home that resumes from the checkpoint in
 // the last heartbeat, fetched from the blob store, and ends with the bytes and losses of an
 // uninterrupted run of the same spec. A cancelled run leaves a usable checkpoint.
-import { execa, type ResultPromise } from 'execa';
+import type { ResultPromise } from 'execa';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, symlink } from 'node:fs/promises';
 import os from 'node:os';
@@ -26,6 +26,7 @@ import { testServices } from '../helpers/services.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { writeTinyDataset } from '../helpers/tiny-dataset.ts';
 import { trainedExtractorDir } from '../metrics/helpers.ts';
+import { spawnNode } from '../reliability/cluster.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 // long enough that a heartbeat with a mid-run checkpoint is seen before training ends, even on a fast machine
@@ -63,20 +64,11 @@ describe('training through the workflow, on separate nodes', () => {
   /** The killed-and-resumed run of the first test: its LoRA hash and train.loss by step. */
   let resumedRun: { lora: string; losses: number[] } | undefined;
 
-  /**
-   * `medsynth worker` in its own home, in a mount namespace where `hidden` folders are empty
-   * (unshare -m, tmpfs over each): what another machine would not see.
-   */
+  /** `medsynth worker` in its own home, with `hidden` folders emptied: what another machine would not see. */
   function nodeWorker(queueKind: 'cpu' | 'gpu', home: string, hidden: string[]): ResultPromise {
     const services = testServices();
-    const mounts = hidden.map((dir) => `mount -t tmpfs medsynth-hidden '${dir}' && `).join('');
-    const command = `${mounts}exec node '${path.join(root, 'bin/medsynth.mjs')}' worker --queue ${queueKind} --task-queue ${queueKind === 'cpu' ? queue : gpuQueue}`;
-    const child = execa('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', command], {
-      cwd: root,
-      env: { ...process.env, TEMPORAL_ADDRESS: services.temporalAddress, MLFLOW_TRACKING_URI: services.mlflowUri, MEDSYNTH_HOME: home },
-      reject: false,
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
+    const env = { ...process.env, TEMPORAL_ADDRESS: services.temporalAddress, MLFLOW_TRACKING_URI: services.mlflowUri };
+    const child = spawnNode({ kind: queueKind, home, hidden, taskQueue: queueKind === 'cpu' ? queue : gpuQueue, env }).process;
     workers.push(child);
     return child;
   }
