@@ -6,6 +6,7 @@ import { keepHeartbeating } from './heartbeat.ts';
 import { UserError, userErrorType } from '../errors.ts';
 import type { ActivityDeps } from './deps.ts';
 import { evaluateActivity } from './evaluate.ts';
+import { parseFailpoint, withFailpoint } from './failpoint.ts';
 import { finishRunActivity } from './finish-run.ts';
 import { ingestActivity } from './ingest.ts';
 import { recordDatasetActivity } from './record-dataset.ts';
@@ -109,9 +110,11 @@ export function createActivities(deps: ActivityDeps) {
     ...utilityActivities(deps),
   };
   const beating = new Set<string>([...bookkeeping, ...reports]);
+  const failpoint = parseFailpoint(process.env.MEDSYNTH_FAILPOINT);
+  if (failpoint && !(failpoint.activity in activities)) throw new UserError(`MEDSYNTH_FAILPOINT names "${failpoint.activity}", which is not an activity (${Object.keys(activities).join(', ')})`);
   return Object.fromEntries(
     Object.entries(activities).map(([name, fn]) => {
-      const classified = classifyErrors(fn as (...a: unknown[]) => Promise<unknown>, deps.paths.home);
+      const classified = classifyErrors(withFailpoint(name, fn as (...a: unknown[]) => Promise<unknown>, failpoint), deps.paths.home);
       return [name, beating.has(name) ? heartbeatWhileRunning(classified) : classified];
     }),
   ) as typeof activities;

@@ -60,7 +60,7 @@ try {
     const check = outcome.status === 'FINISHED' ? await verify(`kill ${plan.stage}`, outcome.runId) : null;
     const survived = outcome.status === 'FINISHED' && check !== null && check.differences.length === 0 && check.duplicates.length === 0;
     outcomes.push({ ...outcome, survived, differences: check?.differences.length ?? null, duplicates: check?.duplicates.length ?? null, notices: outcome.notices.length });
-    process.stderr.write(`trial ${i + 1}/${trials}: kill ${plan.stage} +${plan.delayMs} ms (${outcome.interrupted ? 'mid-activity' : 'after it'}), ${outcome.retries} retries, ${outcome.status}, ${survived ? 'same as uninterrupted' : 'DIFFERS'} (${round(outcome.seconds, 1)} s)\n`);
+    process.stderr.write(`trial ${i + 1}/${trials}: kill ${plan.stage} +${plan.delayMs} ms (${outcome.interrupted ? 'killed inside the activity' : 'NOT KILLED in the activity'}), ${outcome.retries} retries, ${outcome.status}, ${survived ? 'same as uninterrupted' : 'DIFFERS'} (${round(outcome.seconds, 1)} s)\n`);
   }
 
   // 2. the other faults

@@ -36,6 +36,8 @@ export interface NodeOptions {
   diskMiB?: number;
   /** gpu: activities at once (--slots) */
   slots?: number;
+  /** MEDSYNTH_FAILPOINT (activities/failpoint.ts): the node SIGKILLs itself inside this activity, "<activity>:<ms>" */
+  failpoint?: string;
 }
 
 export interface Cluster {
@@ -53,7 +55,7 @@ export interface Cluster {
   /** a tiny class-folders dataset (4 images per class), seen by the cpu node only */
   dataRoot: string;
   /** the cpu node, in its home (a restarted cpu node comes back in the same home: its DuckDB is there) */
-  cpu: () => Node;
+  cpu: (options?: NodeOptions) => Node;
   /** a gpu node in a new, empty home */
   gpu: (options?: NodeOptions) => Node;
   /** SIGKILL a node and everything it started */
@@ -76,7 +78,7 @@ export function spawnNode(o: { kind: 'cpu' | 'gpu'; home: string; hidden: readon
   const command = `${mounts}${disk}exec node '${path.join(projectRoot, 'bin/medsynth.mjs')}' worker --queue ${o.kind} --task-queue ${o.taskQueue}${slots}`;
   const child = execa('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', command], {
     cwd: projectRoot,
-    env: { ...o.env, MEDSYNTH_HOME: o.home },
+    env: { ...o.env, MEDSYNTH_HOME: o.home, ...(o.failpoint ? { MEDSYNTH_FAILPOINT: o.failpoint } : {}) },
     reject: false,
     detached: true,
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -146,7 +148,7 @@ export async function startCluster(name: string): Promise<Cluster> {
     queue,
     gpuQueue,
     dataRoot,
-    cpu: () => startNode('cpu', cpuHome, [stateDir, ...gpuHomes]),
+    cpu: (options) => startNode('cpu', cpuHome, [stateDir, ...gpuHomes], options),
     gpu: (options) => {
       const home = path.join(root, `gpu-home-${gpuHomes.length + 1}`);
       gpuHomes.push(home);

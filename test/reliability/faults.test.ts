@@ -1,10 +1,12 @@
 // Faults, short mode (the long mode, 20 seeded kills and a load run, is `npm run bench:reliability`):
 // on a private two-node cluster, a tiny experiment survives a cpu node SIGKILLed at a seeded point
-// of a seeded cpu stage; a gpu node killed mid-training whose heartbeated checkpoint was lost warns
+// of a seeded cpu stage (inside its activity, by MEDSYNTH_FAILPOINT); a gpu node killed mid-training whose heartbeated checkpoint was lost warns
 // loudly and trains again; a Temporal restart and MLflow down for 30 s mid-training; a full disk on
 // the gpu node. Every run finishes with the artifacts and metrics of an uninterrupted run, and no
 // metric point stored twice in DuckDB or MLflow.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createActivities } from '../../activities/index.ts';
+import { parseFailpoint } from '../../activities/failpoint.ts';
 import { startCluster, type Cluster } from './cluster.ts';
 import { checkAgainst, diskFullTrial, killPlan, killTrial, lostCheckpointTrial, outageTrial, startTiny, type LiveNodes } from './faults.ts';
 
@@ -38,12 +40,23 @@ describe('faults on a two-node cluster (short mode)', () => {
     const outcome = await killTrial(cluster, nodes, plan, `reliability-kill-${seed}-${Date.now()}`);
     console.log(`kill trial: ${JSON.stringify({ ...outcome, notices: undefined })}`);
     expect(outcome.status, JSON.stringify(outcome)).toBe('FINISHED');
-    if (outcome.interrupted) {
-      expect(outcome.retries).toBeGreaterThan(0);
-      expect(outcome.notices.join('\n')).toMatch(new RegExp(`${plan.stage}: attempt 1 lost its worker`));
-    }
+    expect(outcome.interrupted, 'the node died inside the activity').toBe(true);
+    expect(outcome.retries).toBeGreaterThan(0);
+    expect(outcome.notices.join('\n')).toMatch(new RegExp(`${plan.stage}: attempt 1 lost its worker`));
     await expectSameAsReference(outcome.runId);
   }, 300_000);
+
+  it('MEDSYNTH_FAILPOINT: a bad value or an unknown activity is one clear error', () => {
+    expect(() => parseFailpoint('ingest')).toThrow(/MEDSYNTH_FAILPOINT "ingest": expected <activity>:<milliseconds>/);
+    expect(parseFailpoint('report:40')).toEqual({ activity: 'report', afterMs: 40 });
+    expect(parseFailpoint(undefined)).toBeNull();
+    process.env.MEDSYNTH_FAILPOINT = 'ingets:5';
+    try {
+      expect(() => createActivities(cluster.deps)).toThrow(/MEDSYNTH_FAILPOINT names "ingets", which is not an activity \(startRun, ingest,/);
+    } finally {
+      delete process.env.MEDSYNTH_FAILPOINT;
+    }
+  });
 
   it('a gpu node killed mid-training whose checkpoint blob was lost: the retry warns loudly, trains from step 0, and ends the same', async () => {
     const outcome = await lostCheckpointTrial(cluster, nodes, `reliability-lost-ckpt-${Date.now()}`);

@@ -128,7 +128,7 @@ export async function resultThroughRestarts(cluster: Cluster, runId: string, tim
 
 export interface TrialOutcome extends KillPlan {
   runId: string;
-  /** whether the stage's activity was still running when the node died */
+  /** whether the node died inside the stage's activity (the failpoint fired) before the run ended */
   interrupted: boolean;
   /** activity attempts after the first, from the run's history */
   retries: number;
@@ -137,19 +137,25 @@ export interface TrialOutcome extends KillPlan {
   seconds: number;
 }
 
-/** Runs the tiny experiment and SIGKILLs the node of `plan.stage` at its kill point, then starts a new one. */
+/**
+ * Runs the tiny experiment with the node of `plan.stage` replaced by one that SIGKILLs itself (with
+ * its trainer) `plan.delayMs` into that stage's activity, or as the activity finishes when that
+ * comes first, so its result is never reported (MEDSYNTH_FAILPOINT, activities/failpoint.ts; a
+ * kill timed from outside misses a 100 ms ingest). A new node then takes over.
+ */
 export async function killTrial(cluster: Cluster, nodes: LiveNodes, plan: KillPlan, runId: string): Promise<TrialOutcome> {
   const started = Date.now();
+  const which = stageFacts[plan.stage].node;
+  const replace = (options: NodeOptions = {}) => (which === 'cpu' ? cluster.cpu(options) : cluster.gpu({ ...nodes.gpuOptions, ...options }));
+  await cluster.kill(nodes[which]);
+  const doomed = replace({ failpoint: `${plan.stage}:${plan.delayMs}` });
+  nodes[which] = doomed;
   const handle = await startTiny(cluster, runId);
   const watch = watchNotices(handle);
   try {
-    await waitForActivity(handle, `${plan.stage} to start`, (a) => a.type === plan.stage && a.started);
-    await new Promise((r) => setTimeout(r, plan.delayMs));
-    const before = await handle.describe();
-    const interrupted = (before.raw.pendingActivities ?? []).some((a) => a.activityType?.name === plan.stage);
-    const which = stageFacts[plan.stage].node;
-    await cluster.kill(nodes[which]);
-    nodes[which] = which === 'cpu' ? cluster.cpu() : cluster.gpu(nodes.gpuOptions);
+    const first = await Promise.race([doomed.process.then((exit) => exit), handle.result().then(() => null, () => null)]);
+    const interrupted = first !== null && first.signal === 'SIGKILL';
+    nodes[which] = replace();
     const status = await handle.result().then(
       () => 'FINISHED',
       (err: unknown) => `FAILED: ${rootMessage(err)}`,
