@@ -12,11 +12,12 @@ export interface Failpoint {
   afterMs: number;
 }
 
-/** MEDSYNTH_FAILPOINT's value, checked; null when unset. */
-export function parseFailpoint(value: string | undefined): Failpoint | null {
+/** MEDSYNTH_FAILPOINT's value, checked against the worker's `activities`; null when unset. */
+export function parseFailpoint(value: string | undefined, activities: readonly string[]): Failpoint | null {
   if (!value) return null;
   const match = /^([A-Za-z]+):(\d+)$/.exec(value);
   if (!match) throw new UserError(`MEDSYNTH_FAILPOINT "${value}": expected <activity>:<milliseconds>, e.g. ingest:100`);
+  if (!activities.includes(match[1]!)) throw new UserError(`MEDSYNTH_FAILPOINT names "${match[1]}", which is not an activity (${activities.join(', ')})`);
   return { activity: match[1]!, afterMs: Number(match[2]) };
 }
 

@@ -110,8 +110,7 @@ export function createActivities(deps: ActivityDeps) {
     ...utilityActivities(deps),
   };
   const beating = new Set<string>([...bookkeeping, ...reports]);
-  const failpoint = parseFailpoint(process.env.MEDSYNTH_FAILPOINT);
-  if (failpoint && !(failpoint.activity in activities)) throw new UserError(`MEDSYNTH_FAILPOINT names "${failpoint.activity}", which is not an activity (${Object.keys(activities).join(', ')})`);
+  const failpoint = parseFailpoint(process.env.MEDSYNTH_FAILPOINT, Object.keys(activities));
   return Object.fromEntries(
     Object.entries(activities).map(([name, fn]) => {
       const classified = classifyErrors(withFailpoint(name, fn as (...a: unknown[]) => Promise<unknown>, failpoint), deps.paths.home);

@@ -1,7 +1,7 @@
 // Faults, short mode (the long mode, 20 seeded kills and a load run, is `npm run bench:reliability`):
 // on a private two-node cluster, a tiny experiment survives a cpu node SIGKILLed at a seeded point
-// of a seeded cpu stage (inside its activity, by MEDSYNTH_FAILPOINT); a gpu node killed mid-training whose heartbeated checkpoint was lost warns
-// loudly and trains again; a Temporal restart and MLflow down for 30 s mid-training; a full disk on
+// of a seeded cpu stage (inside its activity, by MEDSYNTH_FAILPOINT); a gpu node killed
+// mid-training whose heartbeated checkpoint was lost warns loudly and trains again; a Temporal restart and MLflow down for 30 s mid-training; a full disk on
 // the gpu node. Every run finishes with the artifacts and metrics of an uninterrupted run, and no
 // metric point stored twice in DuckDB or MLflow.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -47,9 +47,9 @@ describe('faults on a two-node cluster (short mode)', () => {
   }, 300_000);
 
   it('MEDSYNTH_FAILPOINT: a bad value or an unknown activity is one clear error', () => {
-    expect(() => parseFailpoint('ingest')).toThrow(/MEDSYNTH_FAILPOINT "ingest": expected <activity>:<milliseconds>/);
-    expect(parseFailpoint('report:40')).toEqual({ activity: 'report', afterMs: 40 });
-    expect(parseFailpoint(undefined)).toBeNull();
+    expect(() => parseFailpoint('ingest', ['ingest'])).toThrow(/MEDSYNTH_FAILPOINT "ingest": expected <activity>:<milliseconds>/);
+    expect(parseFailpoint('report:40', ['ingest', 'report'])).toEqual({ activity: 'report', afterMs: 40 });
+    expect(parseFailpoint(undefined, ['ingest'])).toBeNull();
     process.env.MEDSYNTH_FAILPOINT = 'ingets:5';
     try {
       expect(() => createActivities(cluster.deps)).toThrow(/MEDSYNTH_FAILPOINT names "ingets", which is not an activity \(startRun, ingest,/);

@@ -153,7 +153,7 @@ export async function killTrial(cluster: Cluster, nodes: LiveNodes, plan: KillPl
   const handle = await startTiny(cluster, runId);
   const watch = watchNotices(handle);
   try {
-    const first = await Promise.race([doomed.process.then((exit) => exit), handle.result().then(() => null, () => null)]);
+    const first = await Promise.race([doomed.process, handle.result().then(() => null, () => null)]);
     const interrupted = first !== null && first.signal === 'SIGKILL';
     nodes[which] = replace();
     const status = await handle.result().then(
